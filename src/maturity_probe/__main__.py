@@ -1,0 +1,3 @@
+from maturity_probe.cli import main
+
+main()

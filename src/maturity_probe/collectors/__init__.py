@@ -1,0 +1,128 @@
+"""Collectors: one per kind of source, each turning what it sees into Evidence.
+
+A collector never decides levels. It receives its typed config section and a context,
+yields Evidence, and keeps a SourceStatus. Third-party collectors register through the
+`maturity_probe.collectors` entry point group.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from maturity_probe.evidence import Evidence, SourceState, SourceStatus, Strength, evidence_id
+from maturity_probe.redact import redact
+
+
+class SourceConfig(BaseModel):
+    """Fields every source entry has; each collector extends it with its own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    lookback_days: int = Field(default=90, ge=1)
+
+
+class SourceError(Exception):
+    """The source cannot be read at all; the message is the one-line reason."""
+
+
+@dataclass
+class CollectContext:
+    """What every collector gets besides its config: the scan clock and secrets to hide."""
+
+    now: datetime
+    secrets: list[str] = field(default_factory=list)
+
+
+class Collector:
+    """Base class: subclasses set `type`, `config_model` and implement `collect`."""
+
+    type: ClassVar[str]
+    config_model: ClassVar[type[SourceConfig]]
+
+    def __init__(self, config: Any, ctx: CollectContext) -> None:
+        self.config = config
+        self.ctx = ctx
+        self.status = SourceStatus(name=config.name, type=self.type, status=SourceState.ok)
+
+    def collect(self) -> Iterator[Evidence]:
+        raise NotImplementedError
+
+    # helpers for subclasses -----------------------------------------------------
+    def evidence(
+        self,
+        *,
+        signal: str,
+        subject: str,
+        locator: str,
+        strength: Strength,
+        summary: str = "",
+        path: str | None = None,
+        line: int | None = None,
+        occurred_at: datetime | None = None,
+        attributes: dict[str, Any] | None = None,
+        links: list[str] | None = None,
+    ) -> Evidence:
+        return Evidence(
+            id=evidence_id(self.config.name, signal, subject, locator),
+            signal=signal,
+            subject=subject,
+            source=self.config.name,
+            locator=locator,
+            path=path,
+            line=line,
+            strength=strength,
+            summary=summary,
+            observed_at=self.ctx.now,
+            occurred_at=occurred_at,
+            attributes=attributes or {},
+            links=sorted(set(links or [])),
+        )
+
+    def partial(self, reason: str, signals: list[str] | None = None) -> None:
+        """Mark the source partial: something could not be read; those signals are unknown."""
+        status = self.status
+        if status.status == SourceState.ok:
+            status.status = SourceState.partial
+        status.reason = "; ".join(r for r in (status.reason, reason) if r)
+        status.unavailable_signals = sorted(set(status.unavailable_signals) | set(signals or []))
+
+
+def run_collector(collector: Collector) -> tuple[list[Evidence], SourceStatus]:
+    """Run one collector to completion; any failure becomes a one-line status reason."""
+    started = time.monotonic()
+    evidence: dict[str, Evidence] = {}
+    status = collector.status
+    try:
+        for item in collector.collect():
+            evidence.setdefault(item.id, item)
+    except SourceError as exc:
+        status.status = SourceState.failed
+        status.reason = str(exc)
+    except Exception as exc:  # an unexpected bug must not sink the whole scan
+        status.status = SourceState.failed
+        status.reason = f"internal error: {type(exc).__name__}: {exc}"
+    status.reason = redact(status.reason, collector.ctx.secrets)
+    status.warnings = [redact(w, collector.ctx.secrets) for w in status.warnings]
+    status.duration_seconds = round(time.monotonic() - started, 3)
+    return list(evidence.values()), status
+
+
+def collector_types() -> dict[str, type[Collector]]:
+    """Built-in collectors plus those registered by installed packages."""
+    found: dict[str, type[Collector]] = {}
+    for entry in entry_points(group="maturity_probe.collectors"):
+        cls = entry.load()
+        found[cls.type] = cls
+    from maturity_probe.collectors.repo import RepoCollector  # always available
+
+    found.setdefault(RepoCollector.type, RepoCollector)
+    return found

@@ -1,0 +1,161 @@
+"""The `repo` collector: a local checkout, read through the file detectors and git."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from maturity_probe.collectors import CollectContext, Collector, SourceConfig, SourceError
+from maturity_probe.detectors import RepoContext, run_detectors
+from maturity_probe.detectors.context import FileHistory, Finding
+from maturity_probe.evidence import Evidence
+from maturity_probe.filetree import LocalTree
+
+# Signals that need the commit history; without git they are unknown, not absent.
+HISTORY_SIGNALS = [
+    "vcs.repository",
+    "vcs.training_code_versioned",
+    "vcs.scoring_script_versioned",
+]
+
+
+class RepoSource(SourceConfig):
+    type: Literal["repo"] = "repo"
+    path: Path
+
+
+class LocalGitHistory:
+    """Commit history of a local work tree, read with the git command line."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _git(self, *args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(self.root), *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return done.stdout if done.returncode == 0 else ""
+
+    def repository_history(self) -> FileHistory | None:
+        count = self._git("rev-list", "--count", "HEAD").strip()
+        last = self._git("log", "-1", "--format=%ct").strip()
+        if not count or not last:
+            return None
+        return FileHistory(int(count), datetime.fromtimestamp(int(last), UTC))
+
+    def file_history(self, paths: list[str]) -> dict[str, FileHistory]:
+        """One `git log` over the asked paths: commit count and last change of each."""
+        if not paths:
+            return {}
+        wanted = set(paths)
+        out = self._git("log", "--format=@%ct", "--name-only", "--no-renames", "--", *sorted(wanted))
+        counts: dict[str, int] = {}
+        last: dict[str, int] = {}
+        stamp = 0
+        for line in out.splitlines():
+            if line.startswith("@"):
+                stamp = int(line[1:])
+            elif line in wanted:
+                counts[line] = counts.get(line, 0) + 1
+                last.setdefault(line, stamp)  # log is newest first
+        return {
+            path: FileHistory(counts[path], datetime.fromtimestamp(last[path], UTC))
+            for path in counts
+        }
+
+
+def is_git_work_tree(root: Path) -> bool:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0 and done.stdout.strip() == "true"
+
+
+_REMOTE = re.compile(r"^(?:[a-z+]+://)?(?:[^@/]+@)?(?P<host>[^:/]+)(?::\d+)?[:/](?P<path>.+?)(?:\.git)?/?$")
+
+
+def subject_for_checkout(root: Path) -> str:
+    """A stable subject key: the host path of `origin` when there is one, else the folder."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "remote", "get-url", "origin"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        url = done.stdout.strip() if done.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        url = ""
+    return subject_for_remote(url) or f"repo:{root.resolve().name}"
+
+
+def subject_for_remote(url: str) -> str | None:
+    """`github:owner/name`, `gitlab:host/group/project` or `git:host/path` for a clone URL."""
+    match = _REMOTE.match(url.strip())
+    if not match:
+        return None
+    host, path = match.group("host").lower(), match.group("path").strip("/")
+    if host == "github.com":
+        return f"github:{path}"
+    if "gitlab" in host:
+        return f"gitlab:{host}/{path}"
+    return f"git:{host}/{path}"
+
+
+class RepoCollector(Collector):
+    """Reads a local checkout: every file detector, plus git history when it is a work tree."""
+
+    type = "repo"
+    config_model = RepoSource
+
+    def __init__(self, config: RepoSource, ctx: CollectContext) -> None:
+        super().__init__(config, ctx)
+        self.root = config.path.expanduser()
+
+    def collect(self) -> Iterator[Evidence]:
+        if not self.root.exists():
+            raise SourceError(f"{self.root}: no such directory")
+        if not self.root.is_dir():
+            raise SourceError(f"{self.root}: not a directory")
+        git = is_git_work_tree(self.root)
+        if not git:
+            self.partial("not a git repository: history-based signals are unknown", HISTORY_SIGNALS)
+        tree = LocalTree(self.root)
+        ctx = RepoContext(tree, LocalGitHistory(self.root) if git else None)
+        subject = subject_for_checkout(self.root)
+        findings = run_detectors(ctx)
+        self.status.warnings.extend(ctx.warnings)
+        for finding in findings:
+            yield self.from_finding(finding, subject, tree.label)
+
+    def from_finding(self, finding: Finding, subject: str, root_label: str) -> Evidence:
+        if finding.path:
+            locator = f"{finding.path}:{finding.line}" if finding.line else finding.path
+        else:
+            locator = root_label
+        return self.evidence(
+            signal=finding.signal,
+            subject=subject,
+            locator=locator,
+            path=finding.path or None,
+            line=finding.line,
+            strength=finding.strength,
+            summary=finding.summary,
+            occurred_at=finding.occurred_at,
+            attributes=finding.attributes,
+        )
+
+

@@ -1,0 +1,197 @@
+"""The raw data of one repository, fetched once and shared by every detector.
+
+Like Scorecard's raw-data layer: the tree listing, each file's text, each YAML file's
+documents and each Python file's facts are read at most once per scan, whoever asks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Protocol, TypeVar
+
+from maturity_probe import yamlio
+from maturity_probe.evidence import JsonValue, Strength
+from maturity_probe.filetree import FileTree, Unreadable, decode_text
+from maturity_probe.pyfacts import PyFacts, notebook_code, parse_python
+
+T = TypeVar("T")
+
+MAX_PYTHON_BYTES = 500_000  # larger .py files are generated or vendored, not project code
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a detector saw in one file; the collector turns it into Evidence."""
+
+    signal: str
+    path: str
+    line: int | None
+    summary: str
+    attributes: dict[str, JsonValue] = field(default_factory=dict)
+    strength: Strength = Strength.declared
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FileHistory:
+    commits: int
+    last_change: datetime
+
+
+class VcsHistory(Protocol):
+    """Version-control history of the tree (git locally, the commits API remotely)."""
+
+    def file_history(self, paths: list[str]) -> dict[str, FileHistory]:
+        """Commit count and last change of each path that version control tracks."""
+        ...
+
+    def repository_history(self) -> FileHistory | None:
+        """Commit count and last commit of the whole repository."""
+        ...
+
+
+@lru_cache(maxsize=512)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a path glob: `**/` spans directories, `*` and `?` stay within one."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "{":
+            end = pattern.index("}", i)
+            options = pattern[i + 1 : end].split(",")
+            out.append("(?:" + "|".join(re.escape(o) for o in options) + ")")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z", re.IGNORECASE)
+
+
+def path_matches(path: str, *patterns: str) -> bool:
+    return any(glob_regex(p).match(path) for p in patterns)
+
+
+class RepoContext:
+    """One repository as detectors see it: paths, cached reads, warnings, history."""
+
+    def __init__(self, tree: FileTree, history: VcsHistory | None = None) -> None:
+        self.tree = tree
+        self.history = history
+        self.paths: list[str] = tree.paths()
+        self.warnings: list[str] = []
+        self._text: dict[str, str | None] = {}
+        self._yaml: dict[str, list[Any]] = {}
+        self._python: dict[str, PyFacts | None] = {}
+        self._derived: dict[str, Any] = {}
+
+    # -- listing ---------------------------------------------------------------
+    def matching(self, *patterns: str) -> list[str]:
+        """Paths matching any glob, in sorted order."""
+        regexes = [glob_regex(p) for p in patterns]
+        return [p for p in self.paths if any(r.match(p) for r in regexes)]
+
+    def exists(self, path: str) -> bool:
+        return path in self._path_set
+
+    @property
+    def _path_set(self) -> set[str]:
+        return self.derived("_path_set", lambda: set(self.paths))
+
+    # -- reading ---------------------------------------------------------------
+    def warn(self, path: str, line: int | None, message: str) -> None:
+        """Record a one-line warning about input the probe could not use."""
+        where = f"{path}:{line}" if line else path
+        self.warnings.append(f"{where}: {message}")
+
+    def text(self, path: str, limit: int | None = None) -> str | None:
+        """A file's text, or None when it is binary, too big or unreadable (warned once)."""
+        if path not in self._text:
+            try:
+                data = self.tree.read_bytes(path) if limit is None else self.tree.read_bytes(
+                    path, limit
+                )
+                self._text[path] = decode_text(data)
+            except Unreadable as exc:
+                self.warn(path, None, f"skipped, {exc}")
+                self._text[path] = None
+        return self._text[path]
+
+    def yaml_docs(self, path: str) -> list[Any]:
+        """The YAML documents of a file; a malformed file is warned about and reads as []."""
+        if path not in self._yaml:
+            text = self.text(path)
+            docs: list[Any] = []
+            if text is not None:
+                try:
+                    docs = yamlio.load_all(text)
+                except yamlio.YamlError as exc:
+                    self.warn(path, exc.line, f"invalid YAML, ignored: {exc.message}")
+            self._yaml[path] = docs
+        return self._yaml[path]
+
+    def yaml(self, path: str) -> Any:
+        """The first YAML document of a file, or None."""
+        docs = self.yaml_docs(path)
+        return docs[0] if docs else None
+
+    def python(self, path: str) -> PyFacts | None:
+        """Facts of a Python file or notebook, or None when it cannot be parsed."""
+        if path not in self._python:
+            facts = None
+            text = self.text(path, MAX_PYTHON_BYTES)
+            if text is not None and path.lower().endswith(".ipynb"):
+                text = notebook_code(text)
+            if text is not None:
+                facts = parse_python(text)
+                if facts is None and path.endswith(".py"):
+                    self.warn(path, None, "Python that does not parse, ignored")
+            self._python[path] = facts
+        return self._python[path]
+
+    def python_files(self, *, notebooks: bool = False) -> list[str]:
+        patterns = ("**/*.py", "**/*.ipynb") if notebooks else ("**/*.py",)
+        return self.matching(*patterns)
+
+    def python_mentioning(
+        self, *words: str, notebooks: bool = False
+    ) -> list[tuple[str, PyFacts]]:
+        """Parsed Python files whose text mentions one of `words`.
+
+        The substring test only skips parsing files that cannot matter; what counts as
+        evidence is always decided on the parsed facts (a comment never is).
+        """
+        found = []
+        for path in self.python_files(notebooks=notebooks):
+            text = self.text(path, MAX_PYTHON_BYTES)
+            if text is None or not any(word in text for word in words):
+                continue
+            facts = self.python(path)
+            if facts is not None:
+                found.append((path, facts))
+        return found
+
+    def derived(self, key: str, build: Callable[[], T]) -> T:
+        """Data derived once per repository and shared (e.g. the parsed CI jobs)."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        value: T = self._derived[key]
+        return value
+
+    def prefetch(self, patterns: Iterable[str]) -> None:
+        self.tree.prefetch(self.matching(*patterns))

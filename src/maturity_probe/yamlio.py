@@ -1,0 +1,126 @@
+"""Safe YAML loading that remembers line numbers.
+
+Every YAML file the probe reads (repository CI files, manifests, rules, configs) goes
+through here, so that every message and every evidence locator can name a line.
+Only `yaml.SafeLoader` is used: no Python objects are ever constructed from input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, SequenceNode
+
+MAX_YAML_BYTES = 2_000_000  # larger YAML files are generated artefacts, not configuration
+
+
+class LineDict(dict[Any, Any]):
+    """A mapping that knows the line it starts on and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+    def line_of(self, key: Any) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LineList(list[Any]):
+    """A sequence that knows the line it starts on and the line of each item."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
+
+
+class YamlError(ValueError):
+    """A YAML document could not be read; `line` is 1-based (0 when unknown)."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader building LineDict / LineList with 1-based line numbers."""
+
+
+def _construct_mapping(loader: _LineLoader, node: MappingNode) -> LineDict:
+    loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+    mapping = LineDict()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError as exc:
+            raise YamlError("unhashable mapping key", key_node.start_mark.line + 1) from exc
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+def _construct_sequence(loader: _LineLoader, node: SequenceNode) -> LineList:
+    items = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    items.line = node.start_mark.line + 1
+    items.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return items
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _unknown_tag(loader: _LineLoader, tag_suffix: str, node: Node) -> Any:
+    """Tags such as CloudFormation's `!Ref` or GitLab's `!reference` read as plain data."""
+    if isinstance(node, MappingNode):
+        return _construct_mapping(loader, node)
+    if isinstance(node, SequenceNode):
+        return _construct_sequence(loader, node)
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_LineLoader.add_multi_constructor("!", _unknown_tag)
+_LineLoader.add_multi_constructor("tag:", _unknown_tag)
+
+
+def load_all(text: str) -> list[Any]:
+    """Parse every document of a YAML stream; raise YamlError with a line on bad input."""
+    if len(text) > MAX_YAML_BYTES:
+        raise YamlError(f"YAML larger than {MAX_YAML_BYTES // 1_000_000} MB, not read")
+    try:
+        return [doc for doc in yaml.load_all(text, Loader=_LineLoader) if doc is not None]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlError(problem, line) from exc
+    except yaml.YAMLError as exc:
+        raise YamlError(str(exc).splitlines()[0]) from exc
+    except RecursionError as exc:
+        raise YamlError("YAML nested too deeply") from exc
+
+
+def load_one(text: str) -> Any:
+    """Parse a single-document YAML file (an empty file gives None)."""
+    docs = load_all(text)
+    return docs[0] if docs else None
+
+
+def load_file(path: Path) -> Any:
+    """Load a configuration file; errors are YamlError naming the line."""
+    return load_one(path.read_text(encoding="utf-8"))
+
+
+def line_of(node: Any, key: Any = None) -> int:
+    """The line of `node` (or of `key` inside it) when the node came from this loader."""
+    if isinstance(node, LineDict):
+        return node.line_of(key) if key is not None else node.line
+    if isinstance(node, LineList):
+        return node.line_of(key) if isinstance(key, int) else node.line
+    return 0
