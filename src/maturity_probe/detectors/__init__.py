@@ -17,6 +17,12 @@ DetectorFunc = Callable[[RepoContext], Iterable[Finding]]
 # Modules holding detectors; importing them registers their functions.
 DETECTOR_MODULES = (
     "maturity_probe.detectors.vcs",
+    "maturity_probe.detectors.ci",
+    "maturity_probe.detectors.mlcode",
+    "maturity_probe.detectors.pipelines",
+    "maturity_probe.detectors.quality",
+    "maturity_probe.detectors.serving",
+    "maturity_probe.detectors.monitoring",
 )
 
 

@@ -1,0 +1,1 @@
+"""CI definitions: jobs classified by what they run and how they are triggered."""

@@ -1,0 +1,1 @@
+"""Detectors: mlcode (being written)."""

@@ -1,0 +1,1 @@
+"""Detectors: monitoring (being written)."""

@@ -1,0 +1,1 @@
+"""Detectors: pipelines (being written)."""

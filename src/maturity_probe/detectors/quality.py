@@ -1,0 +1,1 @@
+"""Detectors: quality (being written)."""

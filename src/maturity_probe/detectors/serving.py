@@ -1,0 +1,1 @@
+"""Detectors: serving (being written)."""
