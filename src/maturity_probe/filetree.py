@@ -53,7 +53,7 @@ class LocalTree:
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self.label = str(root)
+        self.label = str(self.root)
         self._paths: list[str] | None = None
 
     def paths(self) -> list[str]:
@@ -84,9 +84,10 @@ class LocalTree:
 
 
 def _git_listed_files(root: Path) -> list[str] | None:
-    """Tracked and untracked-but-not-ignored files, or None when not a git work tree."""
-    if not (root / ".git").exists():
-        return None
+    """Tracked and untracked-but-not-ignored files, or None when not a git work tree.
+
+    Works for a sub-directory of a work tree too: git then lists paths relative to it.
+    """
     try:
         done = subprocess.run(
             ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -95,7 +96,7 @@ def _git_listed_files(root: Path) -> list[str] | None:
             timeout=120,
         )
     except (OSError, subprocess.SubprocessError):
-        return None
+        return None  # not a work tree (git exits non-zero) or no git at all
     names = {name for name in done.stdout.decode("utf-8", "replace").split("\x00") if name}
     return [name for name in names if not name.startswith(".git/")]
 

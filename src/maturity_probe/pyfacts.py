@@ -11,12 +11,17 @@ import ast
 import json
 from dataclasses import dataclass, field
 
+MAX_STR_ARGS = 3  # string literals kept per call (metric names, model names, paths)
+MAX_STR_ARG = 200
 
 @dataclass(frozen=True)
 class Call:
     name: str  # resolved dotted name, e.g. "mlflow.register_model" or "model.fit"
     line: int
     keywords: frozenset[str] = frozenset()
+    # String literals passed positionally (the first few), e.g. a metric's name in
+    # `Counter("predictions_total", ...)`; recorded as data, never evaluated.
+    str_args: tuple[str, ...] = ()
 
     @property
     def attr(self) -> str:
@@ -42,6 +47,7 @@ class PyFacts:
     functions: dict[str, int] = field(default_factory=dict)  # top-level function -> line
     classes: list[ClassDef] = field(default_factory=list)
     decorators: list[Call] = field(default_factory=list)  # on functions and classes
+    relative_imports: dict[str, int] = field(default_factory=dict)  # ".model" -> first line
     has_main_guard: bool = False
 
     def imports_any(self, *prefixes: str) -> int | None:
@@ -82,8 +88,16 @@ class _Visitor(ast.NodeVisitor):
             self.aliases[local] = alias.name if alias.asname else alias.name.split(".")[0]
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        if node.module is None or node.level:
-            return  # relative imports are the project's own code
+        if node.level:  # relative imports are the project's own code: kept apart
+            base = "." * node.level + (node.module or "")
+            if node.module is None:
+                for alias in node.names:
+                    self.facts.relative_imports.setdefault(base + alias.name, node.lineno)
+            else:
+                self.facts.relative_imports.setdefault(base, node.lineno)
+            return
+        if node.module is None:
+            return
         self.facts.imports.setdefault(node.module, node.lineno)
         for alias in node.names:
             origin = f"{node.module}.{alias.name}"
@@ -110,7 +124,12 @@ class _Visitor(ast.NodeVisitor):
         name = self.resolve(node.func)
         if name is not None:
             keywords = frozenset(k.arg for k in node.keywords if k.arg)
-            self.facts.calls.append(Call(name, node.lineno, keywords))
+            str_args = tuple(
+                arg.value[:MAX_STR_ARG]
+                for arg in node.args[:MAX_STR_ARGS]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            )
+            self.facts.calls.append(Call(name, node.lineno, keywords, str_args))
         self.generic_visit(node)
 
     def _decorators(self, decorators: list[ast.expr]) -> tuple[str, ...]:

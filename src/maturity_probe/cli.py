@@ -1,0 +1,222 @@
+"""The `maturity-probe` command line (typer). Commands only wire options to the flow."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+
+from maturity_probe import __version__
+from maturity_probe.assessment import Assessment
+from maturity_probe.errors import UserError
+from maturity_probe.gate import EXIT_USAGE, compare, load_baseline, parse_min_levels
+from maturity_probe.inference.rules import RuleSet, RulesError, load_rules
+from maturity_probe.outputs import RENDERERS, json_out, table
+from maturity_probe.run import audit_checkout, check_models
+
+app = typer.Typer(
+    name="maturity-probe",
+    help="Infer MLOps maturity from the tooling an organisation really runs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+rules_app = typer.Typer(help="Check and inspect maturity rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class GateFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"maturity-probe {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Infer MLOps maturity from the tooling an organisation really runs."""
+
+
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", help="Directory of extra or overriding rules (capabilities.yaml, "
+                 "models/*.yaml, signals.yaml)."),
+]
+ModelOption = Annotated[
+    list[str] | None,
+    typer.Option("--model", "-m", help="Only this maturity model (repeatable): microsoft, "
+                 "google, five_stage, seven_stage."),
+]
+ExemptionsOption = Annotated[
+    Path | None,
+    typer.Option("--exemptions", help="YAML file of not-applicable requirements with reasons "
+                 "(default: .maturity-probe.yml in the audited repository)."),
+]
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{output}: cannot write: {exc.strerror}") from exc
+    stderr.print(f"wrote {output}")
+
+
+def _emit(assessment: Assessment, fmt: OutputFormat, output: Path | None, explain: bool) -> None:
+    if fmt == OutputFormat.table and output is None:
+        table.print_to(stdout, assessment, explain)
+        return
+    _write(RENDERERS[fmt.value](assessment, explain), output)
+
+
+@app.command()
+def audit(
+    path: Annotated[str, typer.Argument(help="A local checkout to audit.")],
+    model: ModelOption = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+    rules: RulesOption = None,
+    exemptions: ExemptionsOption = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="List the evidence behind every requirement.")
+    ] = False,
+) -> None:
+    """Audit a repository: a level per maturity model, each explained by evidence."""
+    ruleset = load_rules(rules)
+    assessment = audit_checkout(Path(path), ruleset, models=check_models(ruleset, model or []),
+                                exemptions_file=exemptions)
+    _emit(assessment, output_format, output, explain)
+
+
+@app.command()
+def gate(
+    path: Annotated[str, typer.Argument(help="A local checkout to assess.")],
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="Assessment JSON to compare with.")
+    ] = None,
+    min_level: Annotated[
+        list[str] | None,
+        typer.Option("--min-level", help="Minimum level, MODEL=LEVEL (repeatable)."),
+    ] = None,
+    write_baseline: Annotated[
+        Path | None, typer.Option("--write-baseline", help="Record this assessment as a baseline.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on any lost requirement, even if no level drops.")
+    ] = False,
+    model: ModelOption = None,
+    rules: RulesOption = None,
+    exemptions: ExemptionsOption = None,
+    output_format: Annotated[
+        GateFormat, typer.Option("--format", "-f", help="text, or markdown for a PR comment / "
+                                 "job summary.")
+    ] = GateFormat.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the report to a file.")
+    ] = None,
+) -> None:
+    """Fail (exit 1) when maturity regresses below a baseline or a minimum level."""
+    if baseline is None and not min_level and write_baseline is None:
+        raise UserError("gate needs --baseline FILE, --min-level MODEL=LEVEL or --write-baseline FILE")
+    ruleset = load_rules(rules)
+    models = check_models(ruleset, model or [])
+    minimums = parse_min_levels(min_level or [], list(ruleset.models))
+    base = load_baseline(baseline) if baseline is not None else None
+    assessment = audit_checkout(Path(path), ruleset, models=models, exemptions_file=exemptions)
+    if write_baseline is not None:
+        _write(json_out.render(assessment), write_baseline)
+    result = compare(assessment, base, minimums, ruleset, strict=strict)
+    report = _gate_report(assessment, base, result.failures, result.notes, output_format)
+    sys.stdout.write(report)
+    if output is not None:
+        _write(report, output)
+    raise typer.Exit(result.exit_code)
+
+
+def _gate_report(assessment: Assessment, base: Assessment | None, failures: list[str],
+                 notes: list[str], fmt: GateFormat) -> str:
+    """The gate's verdict: one line per model, then one line per lost requirement."""
+    rows = []
+    for model in assessment.maturity.values():
+        was = base.maturity.get(model.model) if base else None
+        qualifier = "≥" if model.at_least else ""
+        before = f" (baseline {was.level})" if was else ""
+        rows.append(f"{model.model}: level {qualifier}{model.level}{before} — {model.level_name}")
+    verdict = "FAILED: maturity regressed" if failures else "passed"
+    if fmt == GateFormat.markdown:
+        lines = [f"## maturity gate {verdict}", ""] + [f"- {r}" for r in rows]
+        if failures:
+            lines += ["", "### Regressions", ""] + [f"- ✘ {f}" for f in failures]
+        if notes:
+            lines += ["", "### Notes", ""] + [f"- {n}" for n in notes]
+        return "\n".join(lines) + "\n"
+    lines = [*rows, *(f"✘ {f}" for f in failures), *(f"• {n}" for n in notes),
+             f"maturity gate {verdict}"]
+    return "\n".join(lines) + "\n"
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the assessment (`--format json`)."""
+    sys.stdout.write(json_out.schema())
+
+
+@rules_app.command("check")
+def rules_check(
+    directory: Annotated[Path, typer.Argument(help="Rules directory to validate.")],
+) -> None:
+    """Validate a rules directory: unknown signals or capabilities, bad predicates, cycles."""
+    ruleset: RuleSet = load_rules(directory)
+    stdout.print(
+        f"{directory}: ok — {len(ruleset.models)} models, {len(ruleset.capabilities)} "
+        f"capabilities, {len(ruleset.signals)} signals"
+    )
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit code 2."""
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except UserError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(EXIT_USAGE)
+    except RulesError as exc:
+        sys.stderr.writelines(f"error: {problem}\n" for problem in exc.problems)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,334 @@
+"""Inference: evidence + rules -> capabilities -> maturity levels. Pure and deterministic.
+
+Three-valued logic keeps "could not look" apart from "looked, absent": a signal clause
+is `unknown` when no source able to show that signal (at the strength asked) was
+scanned successfully. `any_of` is met if one alternative is met, otherwise unknown if
+one is unknown; `all_of` is unmet if one alternative is unmet, otherwise unknown if one
+is unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from maturity_probe import __version__
+from maturity_probe.assessment import (
+    Assessment,
+    CapabilityResult,
+    Exemption,
+    Gap,
+    Kpi,
+    LevelSummary,
+    ModelMaturity,
+    NextLevel,
+    RequirementResult,
+    Status,
+    ToolInfo,
+)
+from maturity_probe.evidence import Evidence, SourceState, SourceStatus, Strength
+from maturity_probe.inference.rules import (
+    AllOf,
+    AnyOf,
+    CapabilityClause,
+    Clause,
+    MaturityModel,
+    Requirement,
+    RuleSet,
+    SignalClause,
+    Where,
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status  # met, unmet or unknown
+    evidence: tuple[str, ...] = ()
+    unknown_because: tuple[str, ...] = ()
+    looked_for: tuple[str, ...] = ()  # signals that were searched in vain
+
+
+def _predicate_holds(where: Where, attributes: dict[str, Any]) -> bool:
+    present = where.attribute in attributes and attributes[where.attribute] is not None
+    value = attributes.get(where.attribute)
+    op, expected = where.operator, where.value
+    if op == "exists":
+        return present == expected
+    if not present:
+        return op in ("ne", "not_in")
+    if op == "eq":
+        return bool(value == expected)
+    if op == "ne":
+        return bool(value != expected)
+    if op == "in":
+        return value in expected
+    if op == "not_in":
+        return value not in expected
+    if op == "contains":
+        return isinstance(value, list | str) and expected in value
+    if op == "matches":
+        return re.search(expected, str(value)) is not None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return {
+        "gte": value >= expected,
+        "gt": value > expected,
+        "lte": value <= expected,
+        "lt": value < expected,
+    }[op]
+
+
+class Evaluator:
+    """Evaluates capabilities over one body of evidence (a repo, a system, a platform)."""
+
+    def __init__(
+        self,
+        rules: RuleSet,
+        evidence: list[Evidence],
+        sources: list[SourceStatus],
+        now: datetime,
+    ) -> None:
+        self.rules = rules
+        self.sources = sources
+        self.now = now
+        self.by_signal: dict[str, list[Evidence]] = defaultdict(list)
+        for item in evidence:
+            self.by_signal[item.signal].append(item)
+        self._capabilities: dict[str, Outcome] = {}
+
+    def capability(self, cap_id: str) -> Outcome:
+        if cap_id not in self._capabilities:
+            self._capabilities[cap_id] = self.clause(self.rules.capabilities[cap_id].rule)
+        return self._capabilities[cap_id]
+
+    def clause(self, clause: Clause) -> Outcome:
+        if isinstance(clause, SignalClause):
+            return self.signal_clause(clause)
+        if isinstance(clause, CapabilityClause):
+            return self.capability(clause.capability)
+        outcomes = [self.clause(child) for child in clause.clauses]
+        if isinstance(clause, AnyOf):
+            return _combine_any(outcomes)
+        assert isinstance(clause, AllOf)
+        return _combine_all(outcomes)
+
+    def signal_clause(self, clause: SignalClause) -> Outcome:
+        cutoff = self.now - timedelta(days=clause.within_days) if clause.within_days else None
+        matched = sorted(
+            item.id
+            for item in self.by_signal.get(clause.signal, [])
+            if item.strength.at_least(clause.strength)
+            and (cutoff is None or (item.occurred_at is not None and item.occurred_at >= cutoff))
+            and all(_predicate_holds(where, item.attributes) for where in clause.where)
+        )
+        if matched:
+            return Outcome(Status.met, tuple(matched))
+        blind = self.why_unobservable(clause.signal, clause.strength)
+        if blind:
+            return Outcome(Status.unknown, unknown_because=tuple(blind))
+        return Outcome(Status.unmet, looked_for=(clause.signal,))
+
+    def why_unobservable(self, signal: str, strength: Strength) -> list[str]:
+        """Empty when a source able to show `signal` at `strength` looked; else the reasons."""
+        spec = self.rules.signals[signal]
+        capable = sorted(t for t, best in spec.emitted_by.items() if best.at_least(strength))
+        reasons = []
+        for source_type in capable:
+            of_type = [s for s in self.sources if s.type == source_type]
+            for source in of_type:
+                if source.status == SourceState.failed:
+                    reasons.append(f"source {source.name} failed: {source.reason}")
+                elif signal in source.unavailable_signals:
+                    reasons.append(f"source {source.name} could not look: {source.reason}")
+                else:
+                    return []
+            if not of_type:
+                reasons.append(f"no {source_type} source was scanned")
+        if not capable:
+            reasons.append(f"no collector can show {signal} as {strength.value}")
+        return reasons
+
+
+def _combine_any(outcomes: list[Outcome]) -> Outcome:
+    met = [o for o in outcomes if o.status == Status.met]
+    if met:
+        return Outcome(Status.met, tuple(sorted({e for o in met for e in o.evidence})))
+    unknown = [o for o in outcomes if o.status == Status.unknown]
+    looked = tuple(dict.fromkeys(s for o in outcomes for s in o.looked_for))
+    if unknown:
+        because = tuple(dict.fromkeys(r for o in unknown for r in o.unknown_because))
+        return Outcome(Status.unknown, unknown_because=because, looked_for=looked)
+    return Outcome(Status.unmet, looked_for=looked)
+
+
+def _combine_all(outcomes: list[Outcome]) -> Outcome:
+    unmet = [o for o in outcomes if o.status == Status.unmet]
+    looked = tuple(dict.fromkeys(s for o in unmet for s in o.looked_for))
+    if unmet:
+        return Outcome(Status.unmet, looked_for=looked)
+    unknown = [o for o in outcomes if o.status == Status.unknown]
+    if unknown:
+        because = tuple(dict.fromkeys(r for o in unknown for r in o.unknown_because))
+        return Outcome(Status.unknown, unknown_because=because)
+    return Outcome(Status.met, tuple(sorted({e for o in outcomes for e in o.evidence})))
+
+
+def _describe(outcome: Outcome) -> str | None:
+    if outcome.status == Status.unknown:
+        return "could not look: " + "; ".join(outcome.unknown_because)
+    if outcome.status == Status.unmet and outcome.looked_for:
+        return "no evidence of " + ", ".join(outcome.looked_for)
+    return None
+
+
+def _exemption_for(
+    model: MaturityModel, req: Requirement, exemptions: list[Exemption]
+) -> Exemption | None:
+    for exemption in exemptions:
+        if exemption.target == f"{model.id}/{req.id}":
+            return exemption
+        if req.capability and exemption.target == f"capability:{req.capability}":
+            return exemption
+    return None
+
+
+def assess_model(
+    model: MaturityModel, evaluator: Evaluator, exemptions: list[Exemption]
+) -> ModelMaturity:
+    """Each requirement's status, the level reached, and the gaps to the next level."""
+    results: list[RequirementResult] = []
+    for level in model.levels:
+        for req in level.requirements:
+            results.append(_requirement(model, req, level.level, evaluator, exemptions))
+
+    reached = 0
+    blockers: list[RequirementResult] = []
+    for level in model.levels[1:]:
+        blockers = [
+            r
+            for r in results
+            if r.level == level.level and r.blocking and r.status in (Status.unmet, Status.unknown)
+        ]
+        if blockers:
+            break
+        reached = level.level
+    at_least = bool(blockers) and all(r.status == Status.unknown for r in blockers)
+
+    next_level = None
+    if reached < model.max_level:
+        upcoming = model.levels[reached + 1]
+        gaps = [
+            r for r in results
+            if r.level == upcoming.level and r.status in (Status.unmet, Status.unknown)
+        ]
+        gaps.sort(key=lambda r: (not r.blocking, r.status != Status.unmet))
+        next_level = NextLevel(
+            level=upcoming.level,
+            name=upcoming.name,
+            gaps=[
+                Gap(requirement=r.id, title=r.title, status=r.status,
+                    recommendation=r.recommendation or "")
+                for r in gaps
+            ],
+        )
+    return ModelMaturity(
+        model=model.id,
+        name=model.name,
+        source=model.source,
+        level=reached,
+        level_name=model.levels[reached].name,
+        at_least=at_least,
+        max_level=model.max_level,
+        levels=[
+            LevelSummary(level=lv.level, name=lv.name, summary=lv.summary,
+                         reached=lv.level <= reached)
+            for lv in model.levels
+        ],
+        requirements=results,
+        next_level=next_level,
+    )
+
+
+def _requirement(
+    model: MaturityModel,
+    req: Requirement,
+    level: int,
+    evaluator: Evaluator,
+    exemptions: list[Exemption],
+) -> RequirementResult:
+    common: dict[str, Any] = {
+        "id": req.id,
+        "title": req.title,
+        "level": level,
+        "dimension": req.dimension,
+        "criterion": req.criterion,
+        "capability": req.capability,
+    }
+    if req.capability is None:
+        return RequirementResult(**common, status=Status.not_assessable, blocking=False,
+                                 reason=req.not_assessable)
+    exemption = _exemption_for(model, req, exemptions)
+    if exemption is not None:
+        return RequirementResult(**common, status=Status.not_applicable, blocking=req.blocking,
+                                 reason=f"{exemption.reason} (exempted in {exemption.origin})")
+    outcome = evaluator.capability(req.capability)
+    recommendation = None
+    if outcome.status != Status.met:
+        capability = evaluator.rules.capabilities[req.capability]
+        recommendation = req.recommendation or capability.recommendation
+    return RequirementResult(
+        **common,
+        status=outcome.status,
+        blocking=req.blocking,
+        evidence=list(outcome.evidence),
+        recommendation=recommendation,
+        reason=_describe(outcome),
+    )
+
+
+def assess(
+    rules: RuleSet,
+    evidence: list[Evidence],
+    sources: list[SourceStatus],
+    *,
+    now: datetime,
+    target: str,
+    model_ids: list[str] | None = None,
+    exemptions: list[Exemption] | None = None,
+    kpis: list[Kpi] | None = None,
+) -> Assessment:
+    """The whole Assessment for one body of evidence; same inputs give the same bytes."""
+    exemptions = sorted(exemptions or [], key=lambda e: e.target)
+    evidence = sorted(evidence, key=lambda e: (e.subject, e.signal, e.locator, e.id))
+    evaluator = Evaluator(rules, evidence, sources, now)
+    chosen = model_ids or list(rules.models)
+    maturity = {
+        model_id: assess_model(rules.models[model_id], evaluator, exemptions)
+        for model_id in chosen
+    }
+    capabilities = {}
+    for cap_id in sorted(rules.capabilities):
+        outcome = evaluator.capability(cap_id)
+        capabilities[cap_id] = CapabilityResult(
+            id=cap_id,
+            title=rules.capabilities[cap_id].title,
+            status=outcome.status,
+            evidence=list(outcome.evidence),
+            reason=_describe(outcome),
+        )
+    warnings = [f"{s.name}: {w}" for s in sources for w in s.warnings]
+    return Assessment(
+        tool=ToolInfo(version=__version__),
+        generated_at=now,
+        target=target,
+        maturity=maturity,
+        capabilities=capabilities,
+        evidence=evidence,
+        sources=sorted(sources, key=lambda s: s.name),
+        kpis=sorted(kpis or [], key=lambda k: (k.subject, k.id)),
+        exemptions=exemptions,
+        warnings=warnings,
+    )

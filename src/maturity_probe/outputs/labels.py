@@ -1,0 +1,31 @@
+"""Words and symbols shared by the human-readable formats."""
+
+from __future__ import annotations
+
+from maturity_probe.assessment import ModelMaturity, Status
+from maturity_probe.evidence import Evidence
+
+STATUS_SYMBOL = {
+    Status.met: "✔",
+    Status.unmet: "✘",
+    Status.unknown: "?",
+    Status.not_assessable: "–",
+    Status.not_applicable: "⊘",
+}
+STATUS_WORD = {
+    Status.met: "met",
+    Status.unmet: "unmet",
+    Status.unknown: "unknown",
+    Status.not_assessable: "not assessable",
+    Status.not_applicable: "not applicable",
+}
+
+
+def level_text(model: ModelMaturity) -> str:
+    prefix = "at least " if model.at_least else ""
+    return f"{prefix}level {model.level} of {model.max_level} — {model.level_name}"
+
+
+def where(item: Evidence) -> str:
+    """A short place for an evidence item: path:line for files, else its locator."""
+    return item.locator

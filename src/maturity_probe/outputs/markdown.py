@@ -1,0 +1,86 @@
+"""Markdown: a PR / merge-request comment and a CI job summary (kept under 1 MiB)."""
+
+from __future__ import annotations
+
+from maturity_probe.assessment import Assessment, ModelMaturity, Status
+from maturity_probe.evidence import Evidence
+from maturity_probe.outputs.labels import STATUS_SYMBOL, STATUS_WORD, level_text
+
+MAX_BYTES = 1_000_000  # GitHub refuses job summaries over 1 MiB
+MAX_EVIDENCE_PER_REQUIREMENT = 10
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _model(model: ModelMaturity, evidence: dict[str, Evidence], explain: bool) -> list[str]:
+    lines = [f"### {model.name}: {level_text(model)}", ""]
+    if model.at_least:
+        lines += ["> Some requirements could not be checked (a source failed or was not "
+                  "scanned): the level may be higher.", ""]
+    lines += ["| Level | Requirement | Status | Evidence / reason |", "|---:|---|---|---|"]
+    for req in model.requirements:
+        items = [evidence[i] for i in req.evidence if i in evidence]
+        shown = items[:MAX_EVIDENCE_PER_REQUIREMENT]
+        detail = "<br>".join(f"`{_cell(e.locator)}`" for e in shown)
+        if len(items) > len(shown):
+            detail += f"<br>… and {len(items) - len(shown)} more"
+        if not detail and req.reason:
+            detail = _cell(req.reason)
+        optional = " _(optional)_" if not req.blocking and req.status != Status.not_assessable else ""
+        lines.append(f"| {req.level} | {_cell(req.title)}{optional} | "
+                     f"{STATUS_SYMBOL[req.status]} {STATUS_WORD[req.status]} | {detail} |")
+    if model.next_level and model.next_level.gaps:
+        lines += ["", f"**Next: level {model.next_level.level} — {model.next_level.name}**", ""]
+        for gap in model.next_level.gaps:
+            note = " _(could not be checked)_" if gap.status == Status.unknown else ""
+            lines.append(f"- **{_cell(gap.title)}**{note}: {gap.recommendation}")
+    if explain:
+        lines += ["", "<details><summary>Evidence behind each requirement</summary>", ""]
+        for req in model.requirements:
+            for item in (evidence[i] for i in req.evidence if i in evidence):
+                lines.append(f"- {req.id}: `{item.locator}` ({item.signal}, "
+                             f"{item.strength.value}) {_cell(item.summary)}")
+        lines += ["", "</details>"]
+    return [*lines, ""]
+
+
+def render(assessment: Assessment, explain: bool = False) -> str:
+    evidence = assessment.evidence_by_id()
+    lines = ["## MLOps maturity", "", f"Assessed: `{assessment.target}`", ""]
+    lines += ["| Model | Level |", "|---|---|"]
+    for model in assessment.maturity.values():
+        lines.append(f"| {model.name} | {level_text(model)} |")
+    lines.append("")
+    for model in assessment.maturity.values():
+        lines += _model(model, evidence, explain)
+    if assessment.exemptions:
+        lines += ["### Exemptions", ""]
+        lines += [f"- `{e.target}`: {e.reason} ({e.origin})" for e in assessment.exemptions]
+        lines.append("")
+    if assessment.kpis:
+        lines += ["### KPIs", "", "| Subject | KPI | Value |", "|---|---|---:|"]
+        for kpi in assessment.kpis:
+            value = "n/a" if kpi.value is None else f"{kpi.value:g} {kpi.unit}".strip()
+            lines.append(f"| `{kpi.subject}` | {kpi.name} | {value} |")
+        lines.append("")
+    lines += ["### Sources", "", "| Source | Type | Status | Reason |", "|---|---|---|---|"]
+    for source in assessment.sources:
+        lines.append(f"| {source.name} | {source.type} | {source.status.value} | "
+                     f"{_cell(source.reason)} |")
+    if assessment.warnings:
+        lines += ["", f"<details><summary>{len(assessment.warnings)} warning(s)</summary>", ""]
+        lines += [f"- {_cell(w)}" for w in assessment.warnings[:200]]
+        lines += ["", "</details>"]
+    text = "\n".join(lines) + "\n"
+    return _fit(text)
+
+
+def _fit(text: str) -> str:
+    """Cut at a line boundary so the document stays under the consumers' size limit."""
+    data = text.encode()
+    if len(data) <= MAX_BYTES:
+        return text
+    cut = data[: MAX_BYTES - 200].decode(errors="ignore").rsplit("\n", 1)[0]
+    return cut + "\n\n_… truncated to stay under 1 MiB; see the JSON or HTML report._\n"

@@ -1,0 +1,138 @@
+"""Terminal view (rich): the level per model, the requirement table and the next steps."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from maturity_probe.assessment import Assessment, ModelMaturity, Status
+from maturity_probe.evidence import Evidence, SourceState
+from maturity_probe.outputs.labels import STATUS_SYMBOL, STATUS_WORD, level_text
+
+STATUS_STYLE = {
+    Status.met: "green",
+    Status.unmet: "red",
+    Status.unknown: "yellow",
+    Status.not_assessable: "dim",
+    Status.not_applicable: "blue",
+}
+SOURCE_STYLE = {SourceState.ok: "green", SourceState.partial: "yellow", SourceState.failed: "red"}
+MAX_EVIDENCE_SHOWN = 5
+
+
+def _model_panel(model: ModelMaturity, evidence: dict[str, Evidence], explain: bool) -> Panel:
+    table = Table(show_header=True, header_style="bold", expand=True, show_lines=explain)
+    table.add_column("L", justify="right", width=2)
+    table.add_column("Requirement", ratio=3)
+    table.add_column("Status", width=16)
+    table.add_column("Evidence / reason", ratio=4)
+    for req in model.requirements:
+        style = STATUS_STYLE[req.status]
+        status = Text(f"{STATUS_SYMBOL[req.status]} {STATUS_WORD[req.status]}", style=style)
+        detail = _detail(req.evidence, req.reason, evidence, explain)
+        title = Text(req.title)
+        if not req.blocking and req.status != Status.not_assessable:
+            title.append(" (optional)", style="dim")
+        table.add_row(str(req.level), title, status, detail)
+    parts: list[RenderableType] = [table]
+    if model.next_level and model.next_level.gaps:
+        steps = Text(f"Next: level {model.next_level.level} — {model.next_level.name}\n",
+                     style="bold")
+        for gap in model.next_level.gaps:
+            marker = "?" if gap.status == Status.unknown else "•"
+            steps.append(f"  {marker} {gap.title}: ", style="bold")
+            steps.append(gap.recommendation + "\n")
+        parts.append(steps)
+    heading = Text(f"{model.name}: ", style="bold")
+    heading.append(level_text(model), style="bold cyan")
+    return Panel(Group(*parts), title=heading, title_align="left")
+
+
+def _detail(ids: list[str], reason: str | None, evidence: dict[str, Evidence],
+            explain: bool) -> Text:
+    text = Text()
+    items = [evidence[i] for i in ids if i in evidence]
+    shown = items if explain else items[:MAX_EVIDENCE_SHOWN]
+    for item in shown:
+        text.append(item.locator, style="cyan")
+        if explain:
+            text.append(f" [{item.signal}, {item.strength.value}] {item.summary}")
+        text.append("\n")
+    if len(items) > len(shown):
+        text.append(f"… and {len(items) - len(shown)} more (--explain)\n", style="dim")
+    if reason and not items and (explain or not reason.startswith("no evidence of")):
+        text.append(reason, style="dim")
+    return text
+
+
+def _sources(assessment: Assessment) -> Table:
+    table = Table(title="Sources", title_justify="left", show_header=True, header_style="bold")
+    for column in ("Source", "Type", "Status", "Evidence", "Duration", "Reason"):
+        table.add_column(column)
+    counts: dict[str, int] = {}
+    for item in assessment.evidence:
+        counts[item.source] = counts.get(item.source, 0) + 1
+    for source in assessment.sources:
+        table.add_row(
+            source.name,
+            source.type,
+            Text(source.status.value, style=SOURCE_STYLE[source.status]),
+            str(counts.get(source.name, 0)),
+            f"{source.duration_seconds:.2f}s",
+            source.reason,
+        )
+    return table
+
+
+def _kpis(assessment: Assessment) -> Table | None:
+    if not assessment.kpis:
+        return None
+    table = Table(title="KPIs", title_justify="left", header_style="bold")
+    for column in ("Subject", "KPI", "Value"):
+        table.add_column(column)
+    for kpi in assessment.kpis:
+        value = "n/a" if kpi.value is None else f"{kpi.value:g} {kpi.unit}".strip()
+        table.add_row(kpi.subject, kpi.name, value)
+    return table
+
+
+def renderables(assessment: Assessment, explain: bool) -> list[RenderableType]:
+    evidence = assessment.evidence_by_id()
+    out: list[RenderableType] = [
+        Text(f"maturity-probe assessment of {assessment.target}", style="bold")
+    ]
+    for model in assessment.maturity.values():
+        out.append(_model_panel(model, evidence, explain))
+    if assessment.exemptions:
+        exempt = Text("Exemptions (not applicable):\n", style="bold blue")
+        for exemption in assessment.exemptions:
+            exempt.append(f"  ⊘ {exemption.target}: {exemption.reason} ({exemption.origin})\n")
+        out.append(exempt)
+    kpis = _kpis(assessment)
+    if kpis is not None:
+        out.append(kpis)
+    out.append(_sources(assessment))
+    if assessment.warnings:
+        warn = Text(f"{len(assessment.warnings)} warning(s):\n", style="yellow")
+        for line in assessment.warnings[:20]:
+            warn.append(f"  {line}\n")
+        if len(assessment.warnings) > 20:
+            warn.append(f"  … and {len(assessment.warnings) - 20} more (see --format json)\n")
+        out.append(warn)
+    return out
+
+
+def print_to(console: Console, assessment: Assessment, explain: bool = False) -> None:
+    for item in renderables(assessment, explain):
+        console.print(item)
+
+
+def render(assessment: Assessment, explain: bool = False) -> str:
+    """Plain text of the terminal view, for --output files and pipes."""
+    console = Console(file=io.StringIO(), width=120, no_color=True, record=True)
+    print_to(console, assessment, explain)
+    return console.export_text()

@@ -1,0 +1,74 @@
+"""Wiring of one assessment: sources -> collectors -> evidence -> inference -> Assessment."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from maturity_probe.assessment import Assessment, Exemption
+from maturity_probe.collectors import CollectContext, Collector, run_collector
+from maturity_probe.collectors.repo import RepoCollector, RepoSource
+from maturity_probe.errors import UserError
+from maturity_probe.evidence import Evidence, SourceStatus
+from maturity_probe.inference.engine import assess
+from maturity_probe.inference.exemptions import REPO_FILE, load_exemptions
+from maturity_probe.inference.rules import RuleSet
+
+NOW_ENV = "MATURITY_PROBE_NOW"  # fixes the scan clock, for reproducible output
+
+
+def scan_clock() -> datetime:
+    """The scan's `now`: MATURITY_PROBE_NOW (ISO 8601) when set, else the current time."""
+    fixed = os.environ.get(NOW_ENV)
+    if not fixed:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        parsed = datetime.fromisoformat(fixed)
+    except ValueError as exc:
+        raise UserError(f"{NOW_ENV}={fixed!r}: not an ISO 8601 date-time") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def check_models(rules: RuleSet, wanted: list[str]) -> list[str] | None:
+    """The chosen model ids (None = all); an unknown id is a one-line user error."""
+    for model_id in wanted:
+        if model_id not in rules.models:
+            raise UserError(f"unknown model {model_id!r} (known: {', '.join(rules.models)})")
+    return wanted or None
+
+
+def collect(collectors: list[Collector]) -> tuple[list[Evidence], list[SourceStatus]]:
+    evidence: list[Evidence] = []
+    statuses: list[SourceStatus] = []
+    for collector in collectors:
+        items, status = run_collector(collector)
+        evidence.extend(items)
+        statuses.append(status)
+    return evidence, statuses
+
+
+def audit_checkout(
+    path: Path,
+    rules: RuleSet,
+    *,
+    models: list[str] | None = None,
+    exemptions_file: Path | None = None,
+    now: datetime | None = None,
+) -> Assessment:
+    """Assess one local checkout, with exemptions from --exemptions or the repo's file."""
+    if not path.exists():
+        raise UserError(f"{path}: no such file or directory")
+    if not path.is_dir():
+        raise UserError(f"{path}: not a directory (audit expects a checkout)")
+    now = now or scan_clock()
+    if exemptions_file is None and (path / REPO_FILE).is_file():
+        exemptions_file = path / REPO_FILE
+    exemptions: list[Exemption] = []
+    if exemptions_file is not None:
+        exemptions = load_exemptions(exemptions_file, rules)
+    name = "repo"
+    collector = RepoCollector(RepoSource(name=name, path=path), CollectContext(now=now))
+    evidence, statuses = collect([collector])
+    return assess(rules, evidence, statuses, now=now, target=str(path), model_ids=models,
+                  exemptions=exemptions)
