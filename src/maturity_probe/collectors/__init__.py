@@ -53,6 +53,11 @@ class Collector:
         self.ctx = ctx
         self.status = SourceStatus(name=config.name, type=self.type, status=SourceState.ok)
 
+    @classmethod
+    def signals(cls) -> frozenset[str]:
+        """Every signal id this collector can emit (checked against the catalog by tests)."""
+        raise NotImplementedError
+
     def collect(self) -> Iterator[Evidence]:
         raise NotImplementedError
 

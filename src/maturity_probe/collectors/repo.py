@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from maturity_probe.collectors import CollectContext, Collector, SourceConfig, SourceError
-from maturity_probe.detectors import RepoContext, run_detectors
+from maturity_probe.detectors import RepoContext, all_detectors, run_detectors
 from maturity_probe.detectors.context import FileHistory, Finding
 from maturity_probe.evidence import Evidence
 from maturity_probe.filetree import LocalTree
@@ -124,6 +124,10 @@ class RepoCollector(Collector):
     def __init__(self, config: RepoSource, ctx: CollectContext) -> None:
         super().__init__(config, ctx)
         self.root = config.path.expanduser()
+
+    @classmethod
+    def signals(cls) -> frozenset[str]:
+        return frozenset().union(*(d.signals for d in all_detectors()))
 
     def collect(self) -> Iterator[Evidence]:
         if not self.root.exists():

@@ -173,6 +173,9 @@ class _Reader:
         value = node.get(key)
         if value is None and not required:
             return ""
+        if key not in node:
+            self.problem(file, node, key, f"missing `{key}`")
+            return ""
         if not isinstance(value, str) or not value.strip():
             self.problem(file, node, key, f"`{key}` must be a non-empty string")
             return ""
