@@ -8,7 +8,7 @@ never rename or remove them without a new major schema version.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,7 +17,7 @@ from maturity_probe.evidence import Evidence, SourceStatus
 SCHEMA_VERSION = "1.0"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """A requirement's or capability's state; the four non-met states are never conflated."""
 
     met = "met"

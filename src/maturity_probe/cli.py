@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,11 +14,12 @@ from rich.console import Console
 
 from maturity_probe import __version__
 from maturity_probe.assessment import Assessment
+from maturity_probe.config import ConfigError, config_schema, load_config
 from maturity_probe.errors import UserError
 from maturity_probe.gate import EXIT_USAGE, compare, load_baseline, parse_min_levels
-from maturity_probe.inference.rules import RuleSet, RulesError, load_rules
+from maturity_probe.inference.rules import RulesError, RuleSet, load_rules
 from maturity_probe.outputs import RENDERERS, json_out, table
-from maturity_probe.run import audit_checkout, check_models
+from maturity_probe.run import audit_checkout, check_models, scan_config
 
 app = typer.Typer(
     name="maturity-probe",
@@ -28,18 +30,20 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="Check and inspect maturity rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+config_app = typer.Typer(help="The platform config file (scan --config).", no_args_is_help=True)
+app.add_typer(config_app, name="config")
 
 stdout = Console()
 stderr = Console(stderr=True)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
 
 
-class GateFormat(str, Enum):
+class GateFormat(StrEnum):
     text = "text"
     markdown = "markdown"
 
@@ -115,9 +119,66 @@ def audit(
     _emit(assessment, output_format, output, explain)
 
 
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Platform config file (instead of PATH).")
+]
+OnlyOption = Annotated[
+    list[str] | None, typer.Option("--only", help="Scan only this source (repeatable).")
+]
+SkipOption = Annotated[
+    list[str] | None, typer.Option("--skip", help="Skip this source (repeatable).")
+]
+
+
+def _assess(path: str | None, config_file: Path | None, ruleset: RuleSet, models: list[str],
+            exemptions: Path | None, only: list[str] | None = None,
+            skip: list[str] | None = None) -> Assessment:
+    """One assessment of a checkout (PATH) or of a platform (--config)."""
+    if (path is None) == (config_file is None):
+        raise UserError("give either a PATH to a checkout or --config FILE, not both")
+    if config_file is not None:
+        config = load_config(config_file)
+        chosen = check_models(ruleset, models or config.models)
+        return scan_config(config, ruleset, models=chosen, only=only, skip=skip,
+                           exemptions_file=exemptions)
+    assert path is not None
+    return audit_checkout(Path(path), ruleset, models=check_models(ruleset, models),
+                          exemptions_file=exemptions)
+
+
+@app.command()
+def scan(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Platform config file.")],
+    model: ModelOption = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+    rules: RulesOption = None,
+    exemptions: ExemptionsOption = None,
+    only: OnlyOption = None,
+    skip: SkipOption = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="List the evidence behind every requirement.")
+    ] = False,
+) -> None:
+    """Scan every source of a platform config and assess them together."""
+    loaded = load_config(config)
+    ruleset = load_rules(rules or loaded.rules)
+    assessment = _assess(None, config, ruleset, model or [], exemptions, only, skip)
+    _emit(assessment, output_format, output, explain)
+
+
+@config_app.command("schema")
+def config_schema_command() -> None:
+    """Print the JSON Schema of the platform config, for editors."""
+    sys.stdout.write(json.dumps(config_schema(), indent=2, sort_keys=True) + "\n")
+
+
 @app.command()
 def gate(
-    path: Annotated[str, typer.Argument(help="A local checkout to assess.")],
+    path: Annotated[str | None, typer.Argument(help="A local checkout to assess.")] = None,
+    config: ConfigOption = None,
     baseline: Annotated[
         Path | None, typer.Option("--baseline", help="Assessment JSON to compare with.")
     ] = None,
@@ -145,11 +206,10 @@ def gate(
     """Fail (exit 1) when maturity regresses below a baseline or a minimum level."""
     if baseline is None and not min_level and write_baseline is None:
         raise UserError("gate needs --baseline FILE, --min-level MODEL=LEVEL or --write-baseline FILE")
-    ruleset = load_rules(rules)
-    models = check_models(ruleset, model or [])
+    ruleset = load_rules(rules or (load_config(config).rules if config else None))
     minimums = parse_min_levels(min_level or [], list(ruleset.models))
     base = load_baseline(baseline) if baseline is not None else None
-    assessment = audit_checkout(Path(path), ruleset, models=models, exemptions_file=exemptions)
+    assessment = _assess(path, config, ruleset, model or [], exemptions)
     if write_baseline is not None:
         _write(json_out.render(assessment), write_baseline)
     result = compare(assessment, base, minimums, ruleset, strict=strict)
@@ -214,7 +274,7 @@ def main() -> None:
     except UserError as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(EXIT_USAGE)
-    except RulesError as exc:
+    except (RulesError, ConfigError) as exc:
         sys.stderr.writelines(f"error: {problem}\n" for problem in exc.problems)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 JsonValue = Any  # small JSON values: str, int, float, bool, None, lists and dicts of them
 
 
-class Strength(str, Enum):
+class Strength(StrEnum):
     """How strongly a piece of evidence shows that a practice is real.
 
     declared: configuration exists (a workflow file schedules training);
@@ -67,7 +67,7 @@ def evidence_id(source: str, signal: str, subject: str, locator: str) -> str:
     return "ev-" + digest.hexdigest()[:12]
 
 
-class SourceState(str, Enum):
+class SourceState(StrEnum):
     ok = "ok"
     partial = "partial"
     failed = "failed"

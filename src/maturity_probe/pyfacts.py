@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 MAX_STR_ARGS = 3  # string literals kept per call (metric names, model names, paths)
 MAX_STR_ARG = 200
 
+
 @dataclass(frozen=True)
 class Call:
     name: str  # resolved dotted name, e.g. "mlflow.register_model" or "model.fit"

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from maturity_probe.assessment import Assessment, Exemption
-from maturity_probe.collectors import CollectContext, Collector, run_collector
+from maturity_probe.collectors import CollectContext, Collector, SourceConfig, collector_types, run_collector
 from maturity_probe.collectors.repo import RepoCollector, RepoSource
+from maturity_probe.config import PlatformConfig, secret_from_env
 from maturity_probe.errors import UserError
 from maturity_probe.evidence import Evidence, SourceStatus
 from maturity_probe.inference.engine import assess
@@ -72,3 +73,47 @@ def audit_checkout(
     evidence, statuses = collect([collector])
     return assess(rules, evidence, statuses, now=now, target=str(path), model_ids=models,
                   exemptions=exemptions)
+
+
+def config_secrets(sources: list[SourceConfig]) -> list[str]:
+    """Values of every credential the config points at, so they can be redacted anywhere."""
+    secrets = []
+    for source in sources:
+        for field, value in source:
+            if field.endswith("_env") and isinstance(value, str):
+                secret = secret_from_env(value)
+                if secret:
+                    secrets.append(secret)
+    return secrets
+
+
+def select_sources(config: PlatformConfig, only: list[str], skip: list[str]) -> list[SourceConfig]:
+    names = {s.name for s in config.sources}
+    for name in [*only, *skip]:
+        if name not in names:
+            raise UserError(f"no source named {name!r} in {config.file} (sources: "
+                            f"{', '.join(sorted(names))})")
+    return [s for s in config.sources if (not only or s.name in only) and s.name not in skip]
+
+
+def scan_config(
+    config: PlatformConfig,
+    rules: RuleSet,
+    *,
+    models: list[str] | None = None,
+    only: list[str] | None = None,
+    skip: list[str] | None = None,
+    exemptions_file: Path | None = None,
+    now: datetime | None = None,
+) -> Assessment:
+    """Assess every configured source together (a platform scan)."""
+    now = now or scan_clock()
+    sources = select_sources(config, only or [], skip or [])
+    context = CollectContext(now=now, secrets=config_secrets(config.sources))
+    kinds = collector_types()
+    collectors = [kinds[source.type](source, context) for source in sources]
+    exemptions_file = exemptions_file or config.exemptions
+    exemptions = load_exemptions(exemptions_file, rules) if exemptions_file else []
+    evidence, statuses = collect(collectors)
+    return assess(rules, evidence, statuses, now=now, target=str(config.file),
+                  model_ids=models or config.models or None, exemptions=exemptions)

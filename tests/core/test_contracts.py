@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import jsonschema
-from support import NOW, ev, source
 
 from maturity_probe.collectors import collector_types
 from maturity_probe.inference.engine import assess
 from maturity_probe.inference.rules import load_rules, signals_used
 from maturity_probe.outputs import json_out
 from maturity_probe.resources import schemas_dir
+from support import NOW, ev, source
 
 
 def test_schema_copy_in_schemas_dir_is_current() -> None:

@@ -7,13 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from support import NOW, ev, source
 
 from maturity_probe.assessment import Exemption, Status
 from maturity_probe.evidence import SourceState, Strength
 from maturity_probe.inference.engine import Evaluator, assess
 from maturity_probe.inference.rules import RuleSet, load_rules
 from maturity_probe.outputs import json_out
+from support import NOW, ev, source
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from support import NOW, ev, source
 
 from maturity_probe.assessment import Assessment
 from maturity_probe.errors import UserError
@@ -11,6 +10,7 @@ from maturity_probe.evidence import Evidence, SourceState
 from maturity_probe.gate import EXIT_OK, EXIT_REGRESSION, compare, parse_min_levels
 from maturity_probe.inference.engine import assess
 from maturity_probe.inference.rules import RuleSet, load_rules
+from support import NOW, ev, source
 
 LEVEL_3_MICROSOFT = {
     "ci.pipeline": ".github/workflows/ci.yml:1",

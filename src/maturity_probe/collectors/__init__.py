@@ -7,17 +7,25 @@ yields Evidence, and keeps a SourceStatus. Third-party collectors register throu
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
 
 from maturity_probe.evidence import Evidence, SourceState, SourceStatus, Strength, evidence_id
 from maturity_probe.redact import redact
+
+
+def resolve_path(value: Path, base: Path | None) -> Path:
+    """A path from a config file: `~` expanded, relative to the config file's directory."""
+    value = value.expanduser()
+    return value if value.is_absolute() or base is None else base / value
 
 
 class SourceConfig(BaseModel):
@@ -28,6 +36,13 @@ class SourceConfig(BaseModel):
     type: str
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     lookback_days: int = Field(default=90, ge=1)
+
+    @staticmethod
+    def base_dir(info: ValidationInfo) -> Path | None:
+        """The directory of the config file being validated, for relative paths."""
+        context = info.context or {}
+        base = context.get("base_dir")
+        return base if isinstance(base, Path) else None
 
 
 class SourceError(Exception):
@@ -46,7 +61,7 @@ class Collector:
     """Base class: subclasses set `type`, `config_model` and implement `collect`."""
 
     type: ClassVar[str]
-    config_model: ClassVar[type[SourceConfig]]
+    config_model: ClassVar[builtins.type[SourceConfig]]
 
     def __init__(self, config: Any, ctx: CollectContext) -> None:
         self.config = config

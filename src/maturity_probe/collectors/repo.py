@@ -9,7 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from maturity_probe.collectors import CollectContext, Collector, SourceConfig, SourceError
+from pydantic import ValidationInfo, field_validator
+
+from maturity_probe.collectors import (
+    CollectContext,
+    Collector,
+    SourceConfig,
+    SourceError,
+    resolve_path,
+)
 from maturity_probe.detectors import RepoContext, all_detectors, run_detectors
 from maturity_probe.detectors.context import FileHistory, Finding
 from maturity_probe.evidence import Evidence
@@ -24,8 +32,15 @@ HISTORY_SIGNALS = [
 
 
 class RepoSource(SourceConfig):
+    """A local checkout: `path` (relative paths are relative to the config file)."""
+
     type: Literal["repo"] = "repo"
     path: Path
+
+    @field_validator("path")
+    @classmethod
+    def _relative_to_config(cls, value: Path, info: ValidationInfo) -> Path:
+        return resolve_path(value, cls.base_dir(info))
 
 
 class LocalGitHistory:

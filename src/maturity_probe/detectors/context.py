@@ -7,6 +7,7 @@ documents and each Python file's facts are read at most once per scan, whoever a
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from maturity_probe.pyfacts import PyFacts, notebook_code, parse_python
 T = TypeVar("T")
 
 MAX_PYTHON_BYTES = 500_000  # larger .py files are generated or vendored, not project code
+TEXT_CACHE_ENTRIES = 256  # raw texts are re-read rarely; parsed forms are what is kept
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,10 @@ class RepoContext:
         self.history = history
         self.paths: list[str] = tree.paths()
         self.warnings: list[str] = []
-        self._text: dict[str, str | None] = {}
+        # Bounded, so memory stays flat in the number of files; parsed YAML and Python
+        # facts are cached in full, but only for files some detector cares about.
+        self._text: OrderedDict[str, str | None] = OrderedDict()
+        self._warned: set[str] = set()
         self._yaml: dict[str, list[Any]] = {}
         self._python: dict[str, PyFacts | None] = {}
         self._derived: dict[str, Any] = {}
@@ -121,16 +126,23 @@ class RepoContext:
 
     def text(self, path: str, limit: int | None = None) -> str | None:
         """A file's text, or None when it is binary, too big or unreadable (warned once)."""
-        if path not in self._text:
-            try:
-                data = self.tree.read_bytes(path) if limit is None else self.tree.read_bytes(
-                    path, limit
-                )
-                self._text[path] = decode_text(data)
-            except Unreadable as exc:
+        if path in self._text:
+            self._text.move_to_end(path)
+            return self._text[path]
+        text: str | None = None
+        try:
+            data = self.tree.read_bytes(path) if limit is None else self.tree.read_bytes(
+                path, limit
+            )
+            text = decode_text(data)
+        except Unreadable as exc:
+            if path not in self._warned:
+                self._warned.add(path)
                 self.warn(path, None, f"skipped, {exc}")
-                self._text[path] = None
-        return self._text[path]
+        self._text[path] = text
+        if len(self._text) > TEXT_CACHE_ENTRIES:
+            self._text.popitem(last=False)
+        return text
 
     def yaml_docs(self, path: str) -> list[Any]:
         """The YAML documents of a file; a malformed file is warned about and reads as []."""

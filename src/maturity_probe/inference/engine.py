@@ -56,7 +56,7 @@ def _predicate_holds(where: Where, attributes: dict[str, Any]) -> bool:
     value = attributes.get(where.attribute)
     op, expected = where.operator, where.value
     if op == "exists":
-        return present == expected
+        return present is bool(expected)
     if not present:
         return op in ("ne", "not_in")
     if op == "eq":
@@ -64,21 +64,23 @@ def _predicate_holds(where: Where, attributes: dict[str, Any]) -> bool:
     if op == "ne":
         return bool(value != expected)
     if op == "in":
-        return value in expected
+        return bool(value in expected)
     if op == "not_in":
-        return value not in expected
+        return bool(value not in expected)
     if op == "contains":
         return isinstance(value, list | str) and expected in value
     if op == "matches":
         return re.search(expected, str(value)) is not None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
-    return {
-        "gte": value >= expected,
-        "gt": value > expected,
-        "lte": value <= expected,
-        "lt": value < expected,
-    }[op]
+    return bool(
+        {
+            "gte": value >= expected,
+            "gt": value > expected,
+            "lte": value <= expected,
+            "lt": value < expected,
+        }[op]
+    )
 
 
 class Evaluator:

@@ -17,7 +17,7 @@ from typing import Any
 
 from maturity_probe import yamlio
 from maturity_probe.assessment import Exemption
-from maturity_probe.inference.rules import RuleSet, RulesError, did_you_mean
+from maturity_probe.inference.rules import RulesError, RuleSet, did_you_mean
 
 REPO_FILE = ".maturity-probe.yml"
 

@@ -480,7 +480,7 @@ def _cycles(rules: RuleSet) -> list[str]:
         if state.get(cap_id) == 2 or cap_id not in rules.capabilities:
             return
         if state.get(cap_id) == 1:
-            cycle = path[path.index(cap_id):] + [cap_id]
+            cycle = [*path[path.index(cap_id):], cap_id]
             problems.append(f"{rules.capabilities[cap_id].origin}: capability cycle: "
                             + " -> ".join(cycle))
             return

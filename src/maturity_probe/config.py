@@ -1,0 +1,179 @@
+"""The platform config (`scan --config platform.yaml`), validated with line numbers.
+
+    sources:
+      - type: mlflow
+        name: prod-mlflow
+        tracking_uri: http://127.0.0.1:5000
+        token_env: MLFLOW_TRACKING_TOKEN
+
+Each source entry is validated by its collector's own pydantic model. Credentials are
+never in the file: entries name environment variables (`*_env`) or files (`*_file`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from maturity_probe import yamlio
+from maturity_probe.collectors import SourceConfig, collector_types, resolve_path
+from maturity_probe.errors import UserError
+
+
+class ConfigError(Exception):
+    """An invalid config file; `problems` are `file:line: message` lines."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class SystemSpec(BaseModel):
+    """An ML system declared by hand: the subjects that belong together."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    repos: list[str] = Field(default_factory=list)
+    models: list[str] = Field(default_factory=list)
+    endpoints: list[str] = Field(default_factory=list)
+    match_labels: dict[str, str] = Field(default_factory=dict)
+
+
+class PlatformSettings(BaseModel):
+    """Everything in the file besides `sources`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    systems: dict[str, SystemSpec] = Field(default_factory=dict)
+    models: list[str] = Field(default_factory=list, description="Maturity models to assess.")
+    rules: Path | None = Field(None, description="Extra rules directory (like --rules).")
+    exemptions: Path | None = Field(None, description="Exemptions file (like --exemptions).")
+
+
+class PlatformConfig(PlatformSettings):
+    """The whole file. `sources` holds each collector's own validated config."""
+
+    sources: list[SourceConfig]
+    file: Path
+
+
+def _has_child(node: Any, part: Any) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+
+
+def _problems(exc: ValidationError, file: Path, root: Any, prefix: tuple[Any, ...] = (),
+              label: str = "") -> list[str]:
+    """Pydantic errors as `file:line: field: message`, the line found by walking the YAML."""
+    lines = []
+    for error in exc.errors():
+        loc = (*prefix, *error["loc"])
+        node: Any = root
+        line = yamlio.line_of(root)
+        for part in loc:
+            if not _has_child(node, part):
+                break
+            line = yamlio.line_of(node, part) or line
+            node = node[part]
+        field = label + ".".join(str(p) for p in loc)
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif error["type"] == "missing":
+            message = "required field missing"
+        lines.append(f"{file}:{line}: {field}: {message}")
+    return lines
+
+
+def _source(file: Path, entries: Any, index: int, entry: Any, base: Path,
+            problems: list[str]) -> SourceConfig | None:
+    line = yamlio.line_of(entries, index)
+    if not isinstance(entry, dict):
+        problems.append(f"{file}:{line}: sources.{index}: each source must be a mapping")
+        return None
+    kinds = collector_types()
+    kind = entry.get("type")
+    if kind not in kinds:
+        known = ", ".join(sorted(kinds))
+        problems.append(f"{file}:{yamlio.line_of(entry, 'type') or line}: sources.{index}.type: "
+                        f"unknown source type {kind!r} (known: {known})")
+        return None
+    model = kinds[kind].config_model
+    try:
+        return model.model_validate(dict(entry), context={"base_dir": base})
+    except ValidationError as exc:
+        problems.extend(_problems(exc, file, entries, (index,), label="sources."))
+        return None
+
+
+def load_config(file: Path) -> PlatformConfig:
+    """Read and validate a platform config; every problem is reported, with its line."""
+    try:
+        data = yamlio.load_file(file)
+    except FileNotFoundError as exc:
+        raise UserError(f"{file}: no such file") from exc
+    except OSError as exc:
+        raise UserError(f"{file}: cannot read: {exc.strerror}") from exc
+    except yamlio.YamlError as exc:
+        raise ConfigError([f"{file}:{exc.line}: invalid YAML: {exc.message}"]) from exc
+    if not isinstance(data, dict):
+        raise ConfigError([f"{file}:1: the config must be a mapping with a `sources:` list"])
+    base = file.resolve().parent
+    problems: list[str] = []
+    entries = data.get("sources")
+    sources: list[SourceConfig] = []
+    if not isinstance(entries, list) or not entries:
+        problems.append(f"{file}:{yamlio.line_of(data, 'sources') or 1}: sources: "
+                        "must be a non-empty list")
+        entries = []
+    for index, entry in enumerate(entries):
+        config = _source(file, entries, index, entry, base, problems)
+        if config is not None:
+            sources.append(config)
+    names = [s.name for s in sources]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"{file}:{yamlio.line_of(data, 'sources')}: sources: duplicate name {name!r}")
+    settings = None
+    try:
+        settings = PlatformSettings.model_validate({k: v for k, v in data.items() if k != "sources"})
+    except ValidationError as exc:
+        problems.extend(_problems(exc, file, data))
+    if problems or settings is None:
+        raise ConfigError(problems)
+    fields = settings.model_dump()
+    for key in ("rules", "exemptions"):
+        if fields[key] is not None:
+            fields[key] = resolve_path(fields[key], base)
+    return PlatformConfig(**fields, sources=sources, file=file)
+
+
+def secret_from_env(variable: str | None) -> str | None:
+    """A credential from the environment variable the config names (never from the file)."""
+    if not variable:
+        return None
+    value = os.environ.get(variable)
+    return value or None
+
+
+def config_schema() -> dict[str, Any]:
+    """JSON Schema of the config file, with each source type as a `type`-tagged variant."""
+    variants = []
+    definitions: dict[str, Any] = {}
+    for kind, cls in sorted(collector_types().items()):
+        schema = cls.config_model.model_json_schema()
+        definitions.update(schema.pop("$defs", {}))
+        definitions[f"source_{kind}"] = schema
+        variants.append({"$ref": f"#/$defs/source_{kind}"})
+    document = PlatformSettings.model_json_schema()
+    definitions.update(document.pop("$defs", {}))
+    document["properties"]["sources"] = {"type": "array", "minItems": 1,
+                                         "items": {"oneOf": variants}}
+    document["required"] = ["sources"]
+    document["$defs"] = definitions
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "maturity-probe platform config"
+    return document
