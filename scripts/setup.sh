@@ -32,5 +32,5 @@ fi
 if [ "$want_test" = 1 ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
 else
-  .venv/bin/python -m pip install -q -e .
+  .venv/bin/python -m pip install -q -e '.[all]'
 fi

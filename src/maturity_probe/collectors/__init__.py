@@ -8,6 +8,7 @@ yields Evidence, and keeps a SourceStatus. Third-party collectors register throu
 from __future__ import annotations
 
 import builtins
+import importlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -136,13 +137,24 @@ def run_collector(collector: Collector) -> tuple[list[Evidence], SourceStatus]:
     return list(evidence.values()), status
 
 
-def collector_types() -> dict[str, type[Collector]]:
-    """Built-in collectors plus those registered by installed packages."""
-    found: dict[str, type[Collector]] = {}
+# Built-in collectors: source type -> "module:Class". Their modules import their client
+# libraries lazily, so a missing optional dependency only fails the source that needs it.
+BUILTIN_COLLECTORS = {
+    "repo": "maturity_probe.collectors.repo:RepoCollector",
+}
+
+
+def _load(target: str) -> builtins.type[Collector]:
+    module_name, _, class_name = target.partition(":")
+    cls: builtins.type[Collector] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def collector_types() -> dict[str, builtins.type[Collector]]:
+    """Built-in collectors plus third-party ones registered under the
+    `maturity_probe.collectors` entry point group."""
+    found = {kind: _load(target) for kind, target in BUILTIN_COLLECTORS.items()}
     for entry in entry_points(group="maturity_probe.collectors"):
         cls = entry.load()
-        found[cls.type] = cls
-    from maturity_probe.collectors.repo import RepoCollector  # always available
-
-    found.setdefault(RepoCollector.type, RepoCollector)
+        found.setdefault(cls.type, cls)
     return found

@@ -291,6 +291,21 @@ def _requirement(
     )
 
 
+def measure_kpis(rules: RuleSet, evidence: list[Evidence]) -> list[Kpi]:
+    """KPI rows from the evidence attributes that configs/kpis.yaml names."""
+    rows = []
+    for spec in rules.kpis.values():
+        for item in evidence:
+            if item.signal != spec.signal or spec.attribute not in item.attributes:
+                continue
+            value = item.attributes[spec.attribute]
+            number = float(value) if isinstance(value, int | float) and not isinstance(
+                value, bool) else None
+            rows.append(Kpi(id=spec.id, name=spec.name, subject=item.subject, value=number,
+                            unit=spec.unit, description=spec.description, source=item.source))
+    return rows
+
+
 def assess(
     rules: RuleSet,
     evidence: list[Evidence],
@@ -300,7 +315,7 @@ def assess(
     target: str,
     model_ids: list[str] | None = None,
     exemptions: list[Exemption] | None = None,
-    kpis: list[Kpi] | None = None,
+    extra_kpis: list[Kpi] | None = None,
 ) -> Assessment:
     """The whole Assessment for one body of evidence; same inputs give the same bytes."""
     exemptions = sorted(exemptions or [], key=lambda e: e.target)
@@ -330,7 +345,8 @@ def assess(
         capabilities=capabilities,
         evidence=evidence,
         sources=sorted(sources, key=lambda s: s.name),
-        kpis=sorted(kpis or [], key=lambda k: (k.subject, k.id)),
+        kpis=sorted([*measure_kpis(rules, evidence), *(extra_kpis or [])],
+                    key=lambda k: (k.subject, k.id, k.source)),
         exemptions=exemptions,
         warnings=warnings,
     )

@@ -130,11 +130,26 @@ class MaturityModel:
         return None
 
 
+@dataclass(frozen=True)
+class KpiSpec:
+    """A KPI is an attribute some evidence carries (collectors measure, rules name)."""
+
+    id: str
+    name: str
+    description: str
+    seed: str
+    signal: str
+    attribute: str
+    unit: str
+    origin: str
+
+
 @dataclass
 class RuleSet:
     signals: dict[str, SignalSpec] = field(default_factory=dict)
     capabilities: dict[str, Capability] = field(default_factory=dict)
     models: dict[str, MaturityModel] = field(default_factory=dict)
+    kpis: dict[str, KpiSpec] = field(default_factory=dict)
 
 
 # -- parsing -------------------------------------------------------------------------
@@ -329,6 +344,29 @@ class _Reader:
                 found.append(Where(str(attribute), "eq", test))
         return tuple(found)
 
+    # -- KPIs ------------------------------------------------------------------------------
+    def kpis(self, file: Path, rules: RuleSet) -> None:
+        data = self.load(file)
+        if data is None:
+            return
+        entries = self.mapping(file, data, "kpis", "KPI ids")
+        for kpi_id, spec in (entries or {}).items():
+            if not isinstance(spec, dict):
+                self.problem(file, entries, kpi_id, f"KPI `{kpi_id}` must be a mapping")
+                continue
+            self.unknown_keys(file, spec, {"name", "description", "seed", "signal", "attribute",
+                                           "unit"}, "a KPI")
+            rules.kpis[str(kpi_id)] = KpiSpec(
+                id=str(kpi_id),
+                name=self.text(file, spec, "name"),
+                description=self.text(file, spec, "description", required=False),
+                seed=self.text(file, spec, "seed"),
+                signal=self.text(file, spec, "signal"),
+                attribute=self.text(file, spec, "attribute"),
+                unit=self.text(file, spec, "unit", required=False),
+                origin=f"{file}:{yamlio.line_of(entries, kpi_id)}",
+            )
+
     # -- maturity models ---------------------------------------------------------------
     def model(self, file: Path, rules: RuleSet) -> None:
         data = self.load(file)
@@ -456,6 +494,10 @@ def check(rules: RuleSet) -> list[str]:
                 hint = did_you_mean(leaf.capability, rules.capabilities)
                 problems.append(f"{leaf.origin}: unknown capability `{leaf.capability}`{hint}")
     problems.extend(_cycles(rules))
+    for kpi in rules.kpis.values():
+        if kpi.signal not in rules.signals:
+            hint = did_you_mean(kpi.signal, rules.signals)
+            problems.append(f"{kpi.origin}: unknown signal `{kpi.signal}`{hint}")
     for model in rules.models.values():
         for level in model.levels:
             for req in level.requirements:
@@ -503,6 +545,8 @@ def _read_dir(reader: _Reader, directory: Path, rules: RuleSet) -> None:
         reader.signals(directory / "signals.yaml", rules)
     if (directory / "capabilities.yaml").is_file():
         reader.capabilities(directory / "capabilities.yaml", rules)
+    if (directory / "kpis.yaml").is_file():
+        reader.kpis(directory / "kpis.yaml", rules)
     models_dir = directory / "models"
     if models_dir.is_dir():
         for file in sorted(models_dir.glob("*.y*ml")):
