@@ -750,3 +750,33 @@ def test_unexpected_shapes_do_not_crash(make_repo: MakeRepo) -> None:
         "retrain.on_alert", "serving.model_server", "monitor.dashboard"}  # fmt: skip
     # the half-written InferenceService still names a KServe service; nothing else is usable
     assert monitoring_signals == {"serving.model_server"}
+
+
+ALERTMANAGER_CONFIG_CR = '''\
+apiVersion: monitoring.coreos.com/v1alpha1
+kind: AlertmanagerConfig
+metadata:
+  name: fraud-retraining
+  namespace: ml
+spec:
+  route:
+    receiver: airflow-retrain
+    matchers:
+      - name: alertname
+        value: FraudModelAucLow
+        matchType: "="
+  receivers:
+    - name: airflow-retrain
+      webhookConfigs:
+        - url: http://airflow-webserver.airflow:8080/api/v1/dags/fraud_training/dagRuns
+          sendResolved: false
+'''
+
+
+def test_alertmanager_config_resource_starting_a_dag(make_repo: MakeRepo) -> None:
+    root = make_repo({"k8s/alertmanager-config.yaml": ALERTMANAGER_CONFIG_CR})
+    found = by_signal(detect(root), "retrain.on_alert")
+    assert [(f.path, f.line) for f in found] == [("k8s/alertmanager-config.yaml", 16)]
+    assert found[0].attributes["system"] == "airflow"
+    assert found[0].attributes["kind"] == "AlertmanagerConfig"
+    assert found[0].attributes["matchers"] == ["alertname FraudModelAucLow"]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from conftest import MakeRepo, by_signal, detect, detect_with_context
 from maturity_probe.detectors.context import Finding
+from maturity_probe.detectors.serving import image_server
 
 AZUREML_SCORE = '''\
 import json
@@ -802,3 +803,12 @@ def test_cloud_endpoints_as_code(make_repo: MakeRepo) -> None:
     assert scaling == {
         ("infra/sagemaker.yaml", 22), ("infra/fraud.tf", 17), ("azureml/deployment-green.yml", 10)
     }
+
+
+def test_model_server_images_match_whole_name_parts() -> None:
+    assert image_server("nvcr.io/nvidia/tritonserver:24.01-py3") == "triton"
+    assert image_server("docker.io/seldonio/mlserver:1.5.0-sklearn") == "mlserver"
+    assert image_server("kserve/sklearnserver@sha256:0123abcd") == "kserve"
+    assert image_server("ghcr.io/acme/htmlserver:2.0") is None  # `mlserver` inside a word
+    assert image_server("kserve/kserve-controller:v0.12.0") is None  # control plane
+    assert image_server("python:3.11-slim") is None

@@ -204,8 +204,7 @@ def _find_alert_rules(ctx: RepoContext) -> Iterator[AlertRule]:
         text = ctx.text(path)
         if text is None or "alert" not in text or "expr" not in text:
             continue
-        docs = ctx.yaml_docs(path) if path.endswith(".rules") else yaml_documents(ctx, path)
-        for doc in docs:
+        for doc in yaml_documents(ctx, path):
             owner = _owner(doc)
             yield from _rules_in(path, doc, owner, offset=0)
             for key_line, inner in _embedded_docs(doc, "groups"):
@@ -490,7 +489,9 @@ def serving_code_metrics(ctx: RepoContext) -> Iterator[Finding]:
         reason = None
         if metrics and (in_serving or about_models or bento):
             first = min(metrics, key=lambda c: c.line)
-            reason = first.line, f"defines {first.attr.lower()} metrics"
+            types = ", ".join(sorted({c.attr for c in metrics}))
+            library = "bentoml.metrics" if bento else "prometheus_client"
+            reason = first.line, f"defines {library} metrics ({types})"
         elif middleware and in_serving:
             first = middleware[0]
             reason = first.line, f"instruments the app with {first.name.rsplit('.', 1)[-1]}"
@@ -1124,8 +1125,8 @@ def alertmanager_triggered_training(ctx: RepoContext) -> Iterator[Finding]:
                 signal="retrain.on_alert",
                 path=path,
                 line=offset + hook.line,
-                summary=(f"Alertmanager receiver `{hook.receiver}` in {path} starts a {system} "
-                         f"pipeline when {when} fire"),
+                summary=(f"Alertmanager receiver `{hook.receiver}` in {path} starts a pipeline "
+                         f"({system}) when {when} fire"),
                 attributes={**owner, "trigger": "alertmanager", "receiver": hook.receiver,
                             "system": system, "url": safe_url(hook.url), "matchers": matchers},
             )  # fmt: skip

@@ -705,15 +705,16 @@ def cloud_endpoint_definition(ctx: RepoContext) -> Iterator[Finding]:
                 summary=f"{resource.path} defines the SageMaker endpoint {resource.logical_id}",
                 attributes={"kind": resource.type, "server": "sagemaker", "name": name},
             )
-    tf_endpoints = {"aws_sagemaker_endpoint": "sagemaker", "google_vertex_ai_endpoint": "vertex"}
+    tf_endpoints = {"aws_sagemaker_endpoint": ("sagemaker", "SageMaker"),
+                    "google_vertex_ai_endpoint": ("vertex", "Vertex AI")}  # fmt: skip
     for block in terraform_blocks(ctx):
         if block.type in tf_endpoints:
-            server = tf_endpoints[block.type]
+            server, label = tf_endpoints[block.type]
             yield Finding(
                 signal="serving.model_server",
                 path=block.path,
                 line=block.line,
-                summary=f"{block.path} defines the {server} endpoint {block.type}.{block.name}",
+                summary=f"{block.path} defines the {label} endpoint {block.type}.{block.name}",
                 attributes={"kind": block.type, "server": server, "name": block.name},
             )
     for doc in azureml_online_docs(ctx):
