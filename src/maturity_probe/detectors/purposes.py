@@ -132,6 +132,39 @@ def deploys_pipeline(facts: PyFacts) -> PurposeHit | None:
     return _first(facts.calls_named(*PIPELINE_DEPLOY_ATTRS))
 
 
+PIPELINE_RUN_ATTRS = ("create_run_from_pipeline_func", "create_run_from_pipeline_package",
+                      "run_pipeline", "start_pipeline_execution", "create_training_job")  # fmt: skip
+PLATFORM_JOB_CLASSES = ("PipelineJob", "CustomJob", "CustomTrainingJob", "CustomContainerTrainingJob",
+                        "AutoMLTabularTrainingJob", "HyperparameterTuningJob")  # fmt: skip
+
+
+def starts_training_run(facts: PyFacts) -> PurposeHit | None:
+    """A script starts training elsewhere: a pipeline run or job on an ML platform.
+
+    Not part of `script_purposes`: such a script trains no model itself, but a CI job
+    running it does start training (KFP runs, SageMaker pipelines, Azure ML and Vertex
+    jobs, MLflow projects).
+    """
+    hit = _first(facts.calls_to("mlflow.run", "mlflow.projects.run"), "starts an MLflow project:")
+    if hit:
+        return hit
+    if facts.imports_any("kfp", "boto3", "sagemaker"):
+        hit = _first(facts.calls_named(*PIPELINE_RUN_ATTRS), "starts a pipeline run:")
+    if hit is None and facts.imports_any("sagemaker.workflow"):
+        hit = _first(facts.calls_named("start"), "starts a SageMaker pipeline:")
+    if hit is None and facts.imports_any("azure.ai.ml"):
+        jobs = [c for c in facts.calls if c.name.endswith(("jobs.create_or_update",
+                                                           "jobs.begin_create_or_update"))]
+        hit = _first(jobs, "submits an Azure ML job:")
+    if hit is None and facts.imports_any("azureml.core"):
+        hit = _first(facts.calls_named("submit"), "submits an Azure ML run:")
+    if hit is None and facts.imports_any("google.cloud.aiplatform"):
+        job_classes = [c for c in facts.calls if c.attr in PLATFORM_JOB_CLASSES]
+        if job_classes:
+            hit = _first(facts.calls_named("run", "submit"), "starts a Vertex AI job:")
+    return hit
+
+
 def validates_data(facts: PyFacts) -> PurposeHit | None:
     """A script validates data when it uses a data validation library."""
     line = facts.imports_any(*DATA_VALIDATION_MODULES)
