@@ -151,7 +151,8 @@ def pipelines(ctx: RepoContext) -> Iterator[Finding]:
             signal="ci.pipeline",
             path=ci_file.path,
             line=ci_file.line,
-            summary=f"{ci_file.label} {ci_file.path} with {len(jobs)} jobs ({listed})"
+            summary=f"{ci_file.label} {ci_file.path} with {len(jobs)} "
+            f"job{'' if len(jobs) == 1 else 's'} ({listed})"
             + (f", triggered by {', '.join(triggers)}" if triggers else ""),
             attributes={
                 "system": ci_file.system,

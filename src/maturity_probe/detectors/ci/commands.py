@@ -218,6 +218,7 @@ class Classifier:
         self.ctx = ctx
         self._python_cache: dict[str, list[Hit]] = {}
         self._makefiles: dict[str, Makefile | None] = {}
+        self._dirs: set[str] | None = None
 
     # -- paths -------------------------------------------------------------------
     def resolve(self, path: str, workdir: str = "") -> str | None:
@@ -241,8 +242,16 @@ class Classifier:
             return None
         base = posixpath.normpath(posixpath.join(workdir, path)) if path else workdir
         base = "" if base == "." else base
-        prefix = f"{base}/" if base else ""
-        return base if any(p.startswith(prefix) for p in self.ctx.paths) else None
+        return base if base in self._directories() else None
+
+    def _directories(self) -> set[str]:
+        """Every directory holding a listed file ("" is the root)."""
+        if self._dirs is None:
+            self._dirs = {""}
+            for path in self.ctx.paths:
+                parts = path.split("/")[:-1]
+                self._dirs.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+        return self._dirs
 
     # -- lines and commands --------------------------------------------------------
     def lines(

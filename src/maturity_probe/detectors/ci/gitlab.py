@@ -57,6 +57,7 @@ _ONLY_SOURCES = {
 }  # fmt: skip
 _SOURCE_TEST = re.compile(r"\$CI_PIPELINE_SOURCE\s*(==|!=)\s*[\"']?([\w-]+)[\"']?")
 _SOURCE_REGEX = re.compile(r"\$CI_PIPELINE_SOURCE\s*(=~|!~)\s*/(.+?)/")
+_CHANGE_SOURCES = {"push", "merge_request_event", "external_pull_request_event"}
 _MR_TEST = re.compile(r"\$CI_MERGE_REQUEST_\w+|\$CI_OPEN_MERGE_REQUESTS")
 
 
@@ -78,6 +79,7 @@ class _Pipeline:
         self.origin: dict[int, str] = {}  # id(node) -> file it was read from
         self.globals: dict[str, Any] = {}
         self.jobs: dict[str, tuple[Any, str]] = {}  # name -> (raw definition, file)
+        self.job_lines: dict[str, int] = {}  # name -> line of its key
         self.template_includes: list[Use] = []
         self._included: set[str] = set()
         self._read(root, 0)
@@ -111,6 +113,7 @@ class _Pipeline:
                 old_def = self.jobs.get(key)
                 merged = deep_merge(old_def[0], value) if old_def else value
                 self.jobs[key] = (merged, path)
+                self.job_lines[key] = line(doc, key)
 
     def _remember_origin(self, node: Any, path: str, depth: int) -> None:
         if depth > MAX_DEPTH or id(node) in self.origin:
@@ -242,7 +245,7 @@ def _workflow_sources(pipeline: _Pipeline) -> list[_Rule] | None:
 def _job(
     pipeline: _Pipeline, name: str, job: dict[Any, Any], file: str, workflow: list[_Rule] | None
 ) -> CiJob:
-    job_line = line(pipeline.jobs[name][0], default=1)
+    job_line = pipeline.job_lines.get(name) or line(pipeline.jobs[name][0], default=1)
     rules, path_filters = _job_rules(pipeline, job, file, job_line, workflow)
     when = as_str(job.get("when"))
     if when == "manual":
@@ -353,9 +356,11 @@ def _evaluate_rules(
             excluded |= required if not denied else set()
             continue
         sources = required or {s for s in defaults if s not in denied}
+        changes = rule.get("changes")
+        if changes is not None and not required:  # path filters are meant for pushes and MRs
+            sources = (sources & _CHANGE_SOURCES) or {"push"}
         for source in sorted(sources - excluded):
             found.append(_Rule(source, when, rule_file, at))
-        changes = rule.get("changes")
         globs = as_dict(changes).get("paths") if isinstance(changes, dict) else changes
         for glob, glob_line in item_lines(globs):
             for source in sorted(sources - excluded):
