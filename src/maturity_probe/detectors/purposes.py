@@ -178,6 +178,24 @@ def validates_data(facts: PyFacts) -> PurposeHit | None:
     return PurposeHit(line, f"imports {module}")
 
 
+DATA_FRAME_LIBRARIES = ("pandas", "polars", "pyspark", "dask", "duckdb", "pyarrow", "datasets")
+DATA_WRITE_ATTRS = ("to_csv", "to_parquet", "to_feather", "to_sql", "to_json", "to_pickle",
+                    "to_hdf", "write_parquet", "write_csv", "write_table", "saveAsTable",
+                    "insertInto", "save_to_disk", "to_delta", "write_deltalake")  # fmt: skip
+
+
+def prepares_data(facts: PyFacts) -> PurposeHit | None:
+    """A script prepares data when it uses a data-frame library and writes a data set.
+
+    Not part of `script_purposes`: training scripts often write data too, so callers
+    decide (the pipeline detectors count it for steps that do not train).
+    """
+    if facts.imports_any(*DATA_FRAME_LIBRARIES) is None:
+        return None
+    writes = [c for c in facts.calls if c.attr in DATA_WRITE_ATTRS or ".write." in c.name]
+    return _first(writes, "writes a data set with")
+
+
 def script_purposes(facts: PyFacts) -> dict[str, PurposeHit]:
     """Every lifecycle purpose a script shows: train, evaluate, register, deploy, ..."""
     checks = {
