@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from conftest import MakeRepo, by_signal, detect, detect_with_context
+from maturity_probe.detectors.ci.gitlab import parse_gitlab
+from maturity_probe.detectors.ci.nodes import MAX_ITEMS
+from maturity_probe.detectors.context import RepoContext
+from maturity_probe.filetree import LocalTree
 
 TRAIN_PY = """\
 import lightgbm as lgb
@@ -259,3 +263,17 @@ def test_missing_include_and_malformed_file_warn(make_repo: MakeRepo) -> None:
     findings, ctx = detect_with_context(broken)
     assert any(w.startswith(".gitlab-ci.yml:4") for w in ctx.warnings), ctx.warnings
     assert by_signal(findings, "ci.pipeline") == []
+
+
+def test_aliases_repeating_a_script_many_times_are_read_within_bounds(make_repo: MakeRepo) -> None:
+    levels = "s0: &s0 [python src/train.py, pytest]\n" + "".join(
+        f"s{i}: &s{i} [{', '.join([f'*s{i - 1}'] * 8)}]\n" for i in range(1, 8)
+    )  # 2 * 8**7 commands once expanded
+    config = ".lists:\n  " + levels.replace("\n", "\n  ").rstrip() + "\n\nfit:\n  script: *s7\n"
+    root = make_repo({".gitlab-ci.yml": config, "src/train.py": TRAIN_PY})
+    ctx = RepoContext(LocalTree(root))
+    ci_file = parse_gitlab(ctx)
+    assert ci_file is not None
+    [job] = ci_file.jobs
+    assert 0 < len(job.commands) <= MAX_ITEMS
+    assert job.commands[0].text == "python src/train.py"

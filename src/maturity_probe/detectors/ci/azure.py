@@ -23,6 +23,7 @@ from maturity_probe.detectors.ci.model import (
 )
 from maturity_probe.detectors.ci.nodes import (
     MAX_DEPTH,
+    MAX_ITEMS,
     SourceLines,
     as_dict,
     as_list,
@@ -71,10 +72,12 @@ def template_references(ctx: RepoContext, path: str) -> set[str]:
     """Every local template a pipeline file names (those files are not pipelines)."""
     found: set[str] = set()
     stack: list[tuple[Any, int]] = [(doc, 0) for doc in ctx.yaml_docs(path)]
+    visited: set[int] = set()
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        if depth > MAX_DEPTH or id(node) in visited:
             continue
+        visited.add(id(node))
         if isinstance(node, dict):
             reference = as_str(node.get("template"))
             if reference and (resolved := _resolve_template(path, reference)):
@@ -261,6 +264,8 @@ def _expanded(node: Any, depth: int = 0) -> list[tuple[Any, int]]:
     """Items of a list, with `${{ if ... }}:` / `${{ each ... }}:` blocks opened up."""
     items: list[tuple[Any, int]] = []
     for item, at in item_lines(node):
+        if len(items) > MAX_ITEMS:
+            break
         keys = list(item) if isinstance(item, dict) else []
         if len(keys) == 1 and as_str(keys[0]).startswith("${{") and depth < MAX_DEPTH:
             items += _expanded(item[keys[0]], depth + 1)
@@ -271,7 +276,7 @@ def _expanded(node: Any, depth: int = 0) -> list[tuple[Any, int]]:
 
 def _steps_lists(node: Any, depth: int) -> list[list[Any]]:
     """All `steps:` lists under a deployment strategy (deploy, routeTraffic, on.success ...)."""
-    if depth > MAX_DEPTH or not isinstance(node, dict):
+    if depth > 4 or not isinstance(node, dict):
         return []
     found: list[list[Any]] = []
     for key, value in node.items():

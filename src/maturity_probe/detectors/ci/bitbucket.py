@@ -14,6 +14,7 @@ from typing import Any
 from maturity_probe.detectors.ci.model import CiFile, CiJob, Trigger, Use, merge_duplicates
 from maturity_probe.detectors.ci.nodes import (
     MAX_DEPTH,
+    MAX_ITEMS,
     SourceLines,
     as_dict,
     as_str,
@@ -68,6 +69,8 @@ def _steps(
     if depth > MAX_DEPTH:
         return jobs
     for item, at in item_lines(node):
+        if len(jobs) > MAX_ITEMS:
+            break
         item = as_dict(item)
         if "step" in item:
             jobs.append(_step(source, path, as_dict(item["step"]), at, triggers, manual,

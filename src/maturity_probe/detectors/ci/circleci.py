@@ -21,6 +21,7 @@ from maturity_probe.detectors.ci.model import (
 )
 from maturity_probe.detectors.ci.nodes import (
     MAX_DEPTH,
+    MAX_ITEMS,
     SourceLines,
     as_dict,
     as_str,
@@ -158,6 +159,8 @@ class _Reader:
         if depth > MAX_DEPTH:
             return
         for step, at in item_lines(node):
+            if len(commands) + len(uses) > MAX_ITEMS:
+                return
             if isinstance(step, str):
                 name, config = step, None
             elif isinstance(step, dict) and step:
@@ -205,7 +208,7 @@ def _requiring(entries: dict[str, tuple[str, dict[Any, Any], int]], gates: set[s
 
 def _flatten(node: Any, depth: int = 0) -> str:
     """A `when:` logic statement as one string of its scalars."""
-    if depth > MAX_DEPTH:
+    if depth > 6:
         return ""
     if isinstance(node, dict):
         return " ".join(f"{k} {_flatten(v, depth + 1)}" for k, v in node.items())

@@ -41,7 +41,6 @@ _SCRIPT_INPUTS = {
     "azure/cli": ("inlinescript", ""),
     "azure/powershell": ("inlinescript", ""),
     "azure/k8s-deploy": ("manifests", "kubectl apply -f "),
-    "azure/aml-deploy": ("", ""),
 }
 _APPROVAL_ACTIONS = ("trstringer/manual-approval", "ekeel/approval-action")
 

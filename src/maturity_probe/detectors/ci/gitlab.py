@@ -16,6 +16,8 @@ from typing import Any
 from maturity_probe.detectors.ci.model import CiFile, CiJob, Command, Trigger, TriggerKind, Use
 from maturity_probe.detectors.ci.nodes import (
     MAX_DEPTH,
+    MAX_ITEMS,
+    MAX_NESTED_LISTS,
     SourceLines,
     as_dict,
     as_list,
@@ -82,6 +84,7 @@ class _Pipeline:
         self.job_lines: dict[str, int] = {}  # name -> line of its key
         self.template_includes: list[Use] = []
         self._included: set[str] = set()
+        self._resolved: dict[str, dict[Any, Any]] = {}
         self._read(root, 0)
 
     # -- loading -----------------------------------------------------------------
@@ -176,7 +179,9 @@ class _Pipeline:
         for index, item in enumerate(node):
             item_line = line(node, index, at)
             target = self.reference(item)
-            if isinstance(target, list) and depth < MAX_DEPTH:
+            if len(items) > MAX_ITEMS:
+                break
+            if isinstance(target, list) and depth < MAX_NESTED_LISTS:
                 items += self.flat(target, item_line, depth + 1)
             elif target is item:
                 items.append((item, item_line, file))
@@ -187,6 +192,12 @@ class _Pipeline:
 
     def resolved(self, name: str, depth: int = 0) -> dict[Any, Any]:
         """A job definition with its `extends:` chain merged in (child keys win)."""
+        if name not in self._resolved:
+            self._resolved[name] = {}  # an `extends:` cycle resolves to nothing
+            self._resolved[name] = self._resolve(name, depth)
+        return self._resolved[name]
+
+    def _resolve(self, name: str, depth: int) -> dict[Any, Any]:
         definition = as_dict(self.jobs.get(name, (None, ""))[0])
         parents = str_list(definition.get("extends"))
         if not parents or depth > MAX_EXTENDS:
@@ -279,6 +290,7 @@ def _commands(pipeline: _Pipeline, job: dict[Any, Any], file: str, job_line: int
     default = as_dict(pipeline.globals.get("default"))
     inherit_default = as_dict(job.get("inherit")).get("default", True) is not False
     commands: list[Command] = []
+    budget = [MAX_ITEMS]  # shared by the job's scripts: aliases can repeat lists many times
     for key in ("before_script", "script", "after_script"):
         at = line(job, key, job_line)
         if key in job:
@@ -290,7 +302,10 @@ def _commands(pipeline: _Pipeline, job: dict[Any, Any], file: str, job_line: int
         else:
             continue
         for item, item_line, item_file in pipeline.flat(node, at):
-            commands += pipeline.source.commands(item, item_file or file, item_line or job_line)
+            commands += pipeline.source.commands(item, item_file or file, item_line or job_line,
+                                                 budget=budget)
+            if budget[0] < 0:
+                return commands
     return commands
 
 

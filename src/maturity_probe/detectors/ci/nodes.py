@@ -15,6 +15,8 @@ from maturity_probe.detectors.ci.model import Command
 from maturity_probe.detectors.context import RepoContext
 
 MAX_DEPTH = 16  # YAML aliases can share structures: every walk is bounded
+MAX_NESTED_LISTS = 4  # script lists nest only through GitLab `!reference`
+MAX_ITEMS = 2000  # aliases can make a small file expand to millions of items: stop early
 
 _BLOCK_SCALAR = re.compile(r"(?:^|[:\-]\s)\s*[|>][-+0-9]*\s*(?:#.*)?$")
 _HEREDOC = re.compile(r"<<-?\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?")
@@ -84,21 +86,38 @@ class SourceLines:
         return number + 1 if _BLOCK_SCALAR.search(self.text_at(path, number)) else number
 
     def commands(
-        self, node: Any, path: str, at_line: int, workdir: str = "", depth: int = 0
+        self, node: Any, path: str, at_line: int, workdir: str = "",
+        budget: list[int] | None = None,
     ) -> list[Command]:
-        """Shell commands of a script value: a string, or a (nested) list of strings."""
-        if depth > MAX_DEPTH:
-            return []
+        """Shell commands of a script value: a string, or a (nested) list of strings.
+
+        `budget` (nodes left to visit) can be shared by the calls made for one job.
+        """
+        found: list[Command] = []
+        self._collect(node, path, at_line, workdir, 0, found, budget or [MAX_ITEMS])
+        return found
+
+    def _collect(
+        self,
+        node: Any,
+        path: str,
+        at_line: int,
+        workdir: str,
+        depth: int,
+        found: list[Command],
+        budget: list[int],
+    ) -> None:
+        budget[0] -= 1  # nodes visited: aliases may repeat one list many times
+        if budget[0] < 0 or depth > MAX_NESTED_LISTS:
+            return
         if isinstance(node, list):
-            found: list[Command] = []
             for item, item_line in item_lines(node):
-                found += self.commands(item, path, item_line or at_line, workdir, depth + 1)
-            return found
+                self._collect(item, path, item_line or at_line, workdir, depth + 1, found, budget)
+            return
         text = as_str(node)
-        if not text:
-            return []
-        start = self.first_content_line(path, at_line) if at_line else 0
-        return [Command(t, path, n, workdir) for t, n in logical_lines(text, start)]
+        if text:
+            start = self.first_content_line(path, at_line) if at_line else 0
+            found += [Command(t, path, n, workdir) for t, n in logical_lines(text, start)]
 
 
 def logical_lines(text: str, first_line: int) -> list[tuple[str, int]]:
