@@ -106,6 +106,16 @@ class Exemption(_Model):
     origin: str = Field(description="The file (and line) that declared it.")
 
 
+class SystemMaturity(_Model):
+    """One ML system (a repo, its registered model, endpoint, monitors...) assessed alone."""
+
+    name: str
+    subjects: list[str] = Field(description="Subject keys that make up the system.")
+    declared: bool = Field(False, description="True when listed under `systems:` in the config.")
+    maturity: dict[str, ModelMaturity]
+    evidence: list[str] = Field(default_factory=list, description="Ids of the system's evidence.")
+
+
 class ToolInfo(_Model):
     name: str = "maturity-probe"
     version: str
@@ -116,7 +126,19 @@ class Assessment(_Model):
     tool: ToolInfo
     generated_at: datetime
     target: str = Field(description="What was assessed: a path, URL or config file.")
-    maturity: dict[str, ModelMaturity]
+    maturity: dict[str, ModelMaturity] = Field(
+        description="Per maturity model, over all evidence (the platform as a whole)."
+    )
+    systems: dict[str, SystemMaturity] = Field(
+        default_factory=dict, description="Per ML system, each over its own evidence only."
+    )
+    system_levels: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="Per maturity model, how many systems are at each level (level -> count).",
+    )
+    unassigned_evidence: list[str] = Field(
+        default_factory=list, description="Ids of evidence that belongs to no ML system."
+    )
     capabilities: dict[str, CapabilityResult] = Field(default_factory=dict)
     evidence: list[Evidence]
     sources: list[SourceStatus]
