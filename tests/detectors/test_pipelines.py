@@ -342,6 +342,7 @@ def test_airflow_dag_steps_and_cron_schedule(make_repo: MakeRepo) -> None:
                                     "cron": "0 3 * * 1"}
     assert scheduled.line == line_of(AIRFLOW_TRAINING_DAG, "with DAG(")
     assert "trains" in scheduled.summary
+    assert not by_signal(findings, "retrain.on_data_change")  # a cron is no data trigger
 
 
 def test_airflow_taskflow_dag_with_preset_schedule(make_repo: MakeRepo) -> None:
@@ -1042,8 +1043,9 @@ def test_plain_scripts_and_tests_are_not_pipelines(make_repo: MakeRepo) -> None:
     test_dag = AIRFLOW_TRAINING_DAG  # a DAG inside the test suite is a fixture, not a pipeline
     findings = detect(make_repo({"src/train.py": TRAIN, "tests/test_dag.py": test_dag,
                                  "README.md": "Run `python src/train.py`.\n"}))
-    assert not by_signal(findings, "pipeline.orchestrated")
-    assert not by_signal(findings, "retrain.scheduled")
+    for signal in ("pipeline.orchestrated", "pipeline.data_preparation", "retrain.scheduled",
+                   "retrain.on_data_change", "data.versioning", "model.artifact_versioning"):
+        assert not by_signal(findings, signal), signal
 
 
 def test_step_names_tell_their_kinds() -> None:
