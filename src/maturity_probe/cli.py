@@ -254,7 +254,7 @@ def rules_check(
 ) -> None:
     """Validate a rules directory: unknown signals or capabilities, bad predicates, cycles."""
     ruleset: RuleSet = load_rules(directory)
-    stdout.print(
+    typer.echo(
         f"{directory}: ok — {len(ruleset.models)} models, {len(ruleset.capabilities)} "
         f"capabilities, {len(ruleset.signals)} signals"
     )
