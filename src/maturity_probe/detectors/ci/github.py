@@ -105,10 +105,7 @@ def workflow_triggers(on: Any, path: str, on_line: int) -> list[Trigger]:
 
 
 def _trigger(event: str, path: str, at: int, detail: str | None = None) -> Trigger:
-    kind = _EVENT_KIND.get(event, "event")
-    if kind == "event" and detail is None and event != "repository_dispatch":
-        detail = event
-    return Trigger(kind, event, path, at, detail)
+    return Trigger(_EVENT_KIND.get(event, "event"), event, path, at, detail)
 
 
 def narrow_by_condition(triggers: list[Trigger], condition: str) -> list[Trigger]:

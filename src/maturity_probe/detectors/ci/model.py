@@ -46,7 +46,7 @@ class Trigger:
             return f"schedule `{self.detail}`" if self.detail else "schedule"
         if self.kind == "path_filter":
             return f"{self.source} on paths `{self.detail}`"
-        return f"{self.source} `{self.detail}`" if self.detail else self.source
+        return f"{self.source} `{self.detail}`" if self.detail else f"`{self.source}`"
 
 
 @dataclass(frozen=True)
