@@ -1,0 +1,1 @@
+"""Store x SKU demand forecast, trained and scored on Azure Machine Learning."""

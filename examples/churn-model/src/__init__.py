@@ -1,0 +1,1 @@
+"""Customer churn model: data preparation, features, training, evaluation, registration, serving."""

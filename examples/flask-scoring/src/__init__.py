@@ -1,0 +1,1 @@
+"""Used-car price estimator."""

@@ -1,0 +1,2 @@
+environment = "production"
+network     = "projects/northbank-net/global/networks/shared-eu"

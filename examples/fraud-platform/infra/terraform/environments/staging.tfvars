@@ -1,0 +1,2 @@
+environment = "staging"
+network     = "projects/northbank-net/global/networks/shared-eu"

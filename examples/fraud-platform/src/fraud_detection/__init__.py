@@ -1,0 +1,3 @@
+"""Card-payment fraud detection: features, model, training, evaluation and registration."""
+
+MODEL_NAME = "fraud-detector"
