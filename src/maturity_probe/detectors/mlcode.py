@@ -13,13 +13,101 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from maturity_probe.detectors import detector
-from maturity_probe.detectors.context import Finding, RepoContext
+from maturity_probe.detectors.context import (
+    MAX_PYTHON_BYTES,
+    Finding,
+    RepoContext,
+    path_matches,
+)
 from maturity_probe.detectors.purposes import ML_LIBRARIES, REGISTRY_CALLS, trains
 from maturity_probe.detectors.serving import is_test_path
 from maturity_probe.evidence import JsonValue
 from maturity_probe.pyfacts import Call, PyFacts
 
 NOTEBOOK_SAMPLE = 10
+
+
+# -- one read of each file for every word some detector looks for ----------------------------
+CODE_GLOBS = ("**/*.py", "**/*.ipynb")
+CONFIG_GLOBS = ("**/*.yaml", "**/*.yml", "**/*.json", "**/*.template")
+_VOCABULARY: set[str] = set()
+
+
+def vocabulary(*words: str) -> tuple[str, ...]:
+    """Declare (at import time) words a detector looks for in code or config files.
+
+    The first question reads each file once and notes which declared words it holds, so
+    the ML-code, pipeline and quality detectors together read a file once, not once each.
+    A word only prefilters: what counts as evidence is decided on parsed content.
+    """
+    _VOCABULARY.update(words)
+    return words
+
+
+def library_words(libraries: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The top-level package names of libraries given by import prefixes (declared words)."""
+    return vocabulary(*sorted({p.split(".")[0] for prefixes in libraries.values()
+                               for p in prefixes}))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Mentions:
+    words: frozenset[str]
+    by_path: dict[str, frozenset[str]]  # only files holding at least one word
+
+
+def _mentions(ctx: RepoContext, globs: tuple[str, ...], limit: int | None) -> _Mentions:
+    def build() -> _Mentions:
+        words = frozenset(_VOCABULARY)
+        by_path = {}
+        for path in ctx.matching(*globs):
+            text = ctx.text(path, limit)
+            if text is None:
+                continue
+            found = frozenset(word for word in words if word in text)
+            if found:
+                by_path[path] = found
+        return _Mentions(words, by_path)
+
+    return ctx.derived(f"mlcode.mentions:{','.join(globs)}", build)
+
+
+def code_mentioning(
+    ctx: RepoContext, *words: str, notebooks: bool = False
+) -> list[tuple[str, PyFacts]]:
+    """Parsed Python files (and notebooks) whose text holds one of `words`.
+
+    Like `ctx.python_mentioning`, but answered from one shared read of the code.
+    """
+    index = _mentions(ctx, CODE_GLOBS, MAX_PYTHON_BYTES)
+    wanted = set(words)
+    if not wanted <= index.words:  # a word nobody declared: the plain scan
+        return ctx.python_mentioning(*words, notebooks=notebooks)
+    found = []
+    for path, held in index.by_path.items():
+        if not notebooks and path.lower().endswith(".ipynb"):
+            continue
+        if held & wanted and (facts := ctx.python(path)) is not None:
+            found.append((path, facts))
+    return found
+
+
+def config_mentioning(ctx: RepoContext, *words: str, globs: tuple[str, ...] = ()) -> list[str]:
+    """YAML / JSON / template files (optionally only those matching `globs`) holding a word."""
+    index = _mentions(ctx, CONFIG_GLOBS, None)
+    wanted = set(words)
+    if wanted <= index.words:
+        candidates = [p for p, held in index.by_path.items() if held & wanted]
+    else:
+        candidates = [p for p in ctx.matching(*CONFIG_GLOBS)
+                      if any(w in (ctx.text(p) or "") for w in words)]  # fmt: skip
+    if globs:
+        candidates = [p for p in candidates if path_matches(p, *globs)]
+    return candidates
+
+
+# -- vocabularies ------------------------------------------------------------------------------
+TRAINING_WORDS = vocabulary("fit", "train", "backward")
 
 # Experiment trackers: library -> import prefixes.
 TRACKERS: dict[str, tuple[str, ...]] = {
@@ -52,6 +140,7 @@ TRACKER_LOGGERS = {"MLFlowLogger": "mlflow", "WandbLogger": "wandb", "NeptuneLog
                    "WandbCallback": "wandb", "NeptuneCallback": "neptune",
                    "CometCallback": "comet_ml", "ClearMLCallback": "clearml",
                    "DVCLiveCallback": "dvclive", "DVCLiveLogger": "dvclive"}  # fmt: skip
+TRACKING_WORDS = vocabulary(*TRACKERS, *TRACKER_LOGGERS, "report_to")
 
 # Registries: prefix of the resolved call -> registry.
 REGISTRY_PREFIXES = (("mlflow", "mlflow"), ("azureml", "azureml"), ("azure.ai.ml", "azureml"),
@@ -68,6 +157,10 @@ REGISTRY_METHODS: dict[str, tuple[str, ...]] = {
     "create_model_package": ("sagemaker",),
     "link_model": ("wandb",),
 }
+# "register" also covers register_model, registered_model_name and RegisterModel.
+REGISTRATION_WORDS = vocabulary("register", "create_model_version", "model_package", "link_model",
+                                "Model.upload", "models.create_or_update",
+                                "set_registered_model_alias", "transition_model_version_stage")
 SDK_IMPORTS = {"mlflow": ("mlflow",), "azureml": ("azureml", "azure.ai.ml"),
                "sagemaker": ("sagemaker", "boto3"), "wandb": ("wandb",),
                "vertex": ("google.cloud.aiplatform",)}  # fmt: skip
@@ -89,6 +182,8 @@ DEEP_LEARNING: dict[str, tuple[str, ...]] = {
     "jax": ("jax", "flax", "optax"),
     "transformers": ("transformers", "sentence_transformers"),
 }
+DISTRIBUTED_WORDS = library_words(DISTRIBUTED)
+DEEP_LEARNING_WORDS = library_words(DEEP_LEARNING)
 
 
 def _under(name: str, prefixes: tuple[str, ...]) -> bool:
@@ -118,7 +213,7 @@ def training_scripts(ctx: RepoContext) -> list[TrainingScript]:
 
 
 def _find_training_scripts(ctx: RepoContext) -> Iterator[TrainingScript]:
-    for path, facts in ctx.python_mentioning("fit", "train", "backward"):
+    for path, facts in code_mentioning(ctx, *TRAINING_WORDS):
         if is_test_path(path):
             continue
         hit = trains(facts)
@@ -222,8 +317,7 @@ def tracking_calls(facts: PyFacts) -> list[tuple[str, str, Call]]:
 @detector(signals=["code.experiment_tracking"], wants=["**/*.py", "**/*.ipynb"])
 def experiment_tracking(ctx: RepoContext) -> Iterator[Finding]:
     """Emits code.experiment_tracking: code (scripts and notebooks) that logs runs to a tracker."""
-    words = (*TRACKERS, *TRACKER_LOGGERS, "report_to")
-    for path, facts in ctx.python_mentioning(*words, notebooks=True):
+    for path, facts in code_mentioning(ctx, *TRACKING_WORDS, notebooks=True):
         calls = tracking_calls(facts)
         if not calls:
             continue
@@ -302,10 +396,7 @@ def _model_name(call: Call) -> str | None:
 def model_registration(ctx: RepoContext) -> Iterator[Finding]:
     """Emits code.model_registration: calls that register a model (MLflow, SageMaker, Azure ML,
     Vertex AI, W&B)."""
-    words = ("register", "registered_model_name", "create_model_version", "model_package",
-             "link_model", "Model.upload", "models.create_or_update", "RegisterModel",
-             "set_registered_model_alias", "transition_model_version_stage")  # fmt: skip
-    for path, facts in ctx.python_mentioning(*words, notebooks=True):
+    for path, facts in code_mentioning(ctx, *REGISTRATION_WORDS, notebooks=True):
         for registry, call in registration_calls(facts):
             attributes: dict[str, JsonValue] = {"registry": registry, "call": call.name}
             model = _model_name(call)
@@ -342,11 +433,14 @@ def framework_use(facts: PyFacts, prefixes: tuple[str, ...]) -> int | None:
 
 
 def _stack_findings(
-    ctx: RepoContext, signal: str, frameworks: dict[str, tuple[str, ...]], what: str
+    ctx: RepoContext,
+    signal: str,
+    frameworks: dict[str, tuple[str, ...]],
+    words: tuple[str, ...],
+    what: str,
 ) -> Iterator[Finding]:
-    words = tuple({p.split(".")[0] for prefixes in frameworks.values() for p in prefixes})
     users: dict[str, list[tuple[str, int]]] = {}
-    for path, facts in ctx.python_mentioning(*words, notebooks=True):
+    for path, facts in code_mentioning(ctx, *words, notebooks=True):
         if is_test_path(path):
             continue
         for framework, prefixes in frameworks.items():
@@ -371,7 +465,7 @@ def _stack_findings(
 def distributed_compute(ctx: RepoContext) -> Iterator[Finding]:
     """Emits code.distributed_compute: code using Spark, Ray, Dask, Horovod, torch.distributed or
     DeepSpeed (one finding per framework)."""
-    yield from _stack_findings(ctx, "code.distributed_compute", DISTRIBUTED,
+    yield from _stack_findings(ctx, "code.distributed_compute", DISTRIBUTED, DISTRIBUTED_WORDS,
                                "use(s) the distributed framework")  # fmt: skip
 
 
@@ -379,5 +473,5 @@ def distributed_compute(ctx: RepoContext) -> Iterator[Finding]:
 def deep_learning(ctx: RepoContext) -> Iterator[Finding]:
     """Emits code.deep_learning: code using PyTorch, TensorFlow/Keras, JAX/Flax or transformers
     (one finding per framework)."""
-    yield from _stack_findings(ctx, "code.deep_learning", DEEP_LEARNING,
+    yield from _stack_findings(ctx, "code.deep_learning", DEEP_LEARNING, DEEP_LEARNING_WORDS,
                                "use(s) the deep learning framework")  # fmt: skip

@@ -37,6 +37,7 @@ from maturity_probe.detectors.manifests import (
     kube_objects,
     text_lines,
 )
+from maturity_probe.detectors.mlcode import code_mentioning, config_mentioning, vocabulary
 from maturity_probe.detectors.monitoring import words_of
 from maturity_probe.detectors.purposes import prepares_data, script_purposes
 from maturity_probe.detectors.serving import is_test_path, module_files, resolve_repo_file
@@ -212,8 +213,8 @@ def name_kinds(*names: str) -> set[str]:
     for name in names:
         words = words_of(name)
         present = set(words)
-        for kind, vocabulary in NAME_WORDS.items():
-            if present & vocabulary:
+        for kind, kind_words in NAME_WORDS.items():
+            if present & kind_words:
                 kinds.add(kind)
         for pair in itertools.pairwise(words):
             if pair in NAME_PHRASES:
@@ -536,9 +537,14 @@ def _argo_gates(
                            f"step `{as_str(task.get('name'))}` runs only when `{when}`")  # fmt: skip
 
 
+KFP_IR_WORDS = vocabulary("pipelineInfo")
+AZURE_YAML_WORDS = vocabulary("azureml", "type: pipeline")
+AZURE_SCHEDULE_WORDS = vocabulary("create_job")
+
+
 def _kfp_ir_documents(ctx: RepoContext) -> Iterator[tuple[str, Any, str]]:
     """(path, pipeline spec, text) of compiled KFP v2 pipelines (YAML, or JSON such as Vertex's)."""
-    for path in ctx.matching(*YAML_GLOBS, "**/*pipeline*.json"):
+    for path in config_mentioning(ctx, *KFP_IR_WORDS, globs=(*YAML_GLOBS, "**/*pipeline*.json")):
         text = ctx.text(path)
         if text is None or "pipelineInfo" not in text or "deploymentSpec" not in text:
             continue
@@ -655,11 +661,9 @@ def azure_job_steps(ctx: RepoContext, jobs: dict[Any, Any], near: str) -> list[S
 
 
 def _azure_yaml(ctx: RepoContext) -> Iterator[Pipeline]:
-    for path in ctx.matching(*YAML_GLOBS):
+    for path in config_mentioning(ctx, *AZURE_YAML_WORDS, globs=YAML_GLOBS):
         text = ctx.text(path)
         if text is None or ("jobs" not in text and "command" not in text):
-            continue
-        if "azureml" not in text and "type: pipeline" not in text:
             continue
         doc = as_dict(ctx.yaml(path))
         schema = _azure_schema(doc)
@@ -698,9 +702,9 @@ def _dbt(ctx: RepoContext) -> Iterator[Pipeline]:
 
 
 # -- Python definitions ---------------------------------------------------------------------------
-PYTHON_FRAMEWORK_WORDS = ("airflow", "prefect", "dagster", "metaflow", "zenml", "kedro", "kfp",
-                          "sagemaker", "aiplatform", "azure", "azureml",
-                          "google_cloud_pipeline_components")  # fmt: skip
+PYTHON_FRAMEWORK_WORDS = vocabulary("airflow", "prefect", "dagster", "metaflow", "zenml", "kedro",
+                                    "kfp", "sagemaker", "aiplatform", "azure",
+                                    "google_cloud_pipeline_components")  # fmt: skip
 
 
 @dataclass
@@ -712,7 +716,7 @@ class _Found:
 def _python_definitions(ctx: RepoContext) -> _Found:
     def build() -> _Found:
         found = _Found()
-        for path, facts in ctx.python_mentioning(*PYTHON_FRAMEWORK_WORDS):
+        for path, facts in code_mentioning(ctx, *PYTHON_FRAMEWORK_WORDS):
             if is_test_path(path):
                 continue
             for parse in PYTHON_PARSERS:
@@ -1127,10 +1131,14 @@ def _prefect_yaml_triggers(ctx: RepoContext) -> Iterator[Trigger]:
                 yield Trigger("prefect", path, line, "schedule", text, target, cron)
 
 
-def _azure_schedule_triggers(ctx: RepoContext) -> Iterator[Trigger]:
-    for path in ctx.matching(*YAML_GLOBS):
+def _azure_schedule_triggers(ctx: RepoContext) -> list[Trigger]:
+    return ctx.derived("pipelines.azure_schedules", lambda: list(_find_azure_schedules(ctx)))
+
+
+def _find_azure_schedules(ctx: RepoContext) -> Iterator[Trigger]:
+    for path in config_mentioning(ctx, *AZURE_SCHEDULE_WORDS, globs=YAML_GLOBS):
         text = ctx.text(path)
-        if text is None or "create_job" not in text or "trigger" not in text:
+        if text is None or "trigger" not in text:
             continue
         doc = as_dict(ctx.yaml(path))
         trigger = as_dict(doc.get("trigger"))

@@ -28,7 +28,14 @@ from maturity_probe.detectors.manifests import (
     dig,
     text_lines,
 )
-from maturity_probe.detectors.mlcode import ml_libraries, training_scripts
+from maturity_probe.detectors.mlcode import (
+    code_mentioning,
+    config_mentioning,
+    library_words,
+    ml_libraries,
+    training_scripts,
+    vocabulary,
+)
 from maturity_probe.detectors.monitoring import words_of
 from maturity_probe.detectors.pipelines import orchestrated_pipelines
 from maturity_probe.detectors.purposes import script_purposes
@@ -65,8 +72,7 @@ def _library_findings(
     key: str = "library",
 ) -> Iterator[Finding]:
     """One finding per file (scripts and notebooks) that uses one of the libraries."""
-    words = tuple({p.split(".")[0] for prefixes in libraries.values() for p in prefixes})
-    for path, facts in ctx.python_mentioning(*words, notebooks=True):
+    for path, facts in code_mentioning(ctx, *library_words(libraries), notebooks=True):
         used = [(name, call) for name, prefixes in libraries.items()
                 if (call := library_use(facts, prefixes)) is not None]  # fmt: skip
         if not used:
@@ -198,6 +204,7 @@ DATA_VALIDATION_LIBRARIES: dict[str, tuple[str, ...]] = {
                    "deepchecks.vision.suites.train_test_validation"),
     "soda": ("soda.scan",),
 }  # fmt: skip
+DATA_VALIDATION_WORDS = library_words(DATA_VALIDATION_LIBRARIES)
 GX_CONFIGS = ("**/great_expectations.yml", "**/great_expectations.yaml")
 GX_SUITES = ("**/expectations/**/*.json",)
 
@@ -251,11 +258,11 @@ def data_validation(ctx: RepoContext) -> Iterator[Finding]:
     yield from _soda_checks(ctx)
 
 
+SODA_WORDS = vocabulary("checks for ")
+
+
 def _soda_checks(ctx: RepoContext) -> Iterator[Finding]:
-    for path in ctx.matching(*YAML_GLOBS):
-        text = ctx.text(path)
-        if text is None or "checks for " not in text:
-            continue
+    for path in config_mentioning(ctx, *SODA_WORDS, globs=YAML_GLOBS):
         for doc in ctx.yaml_docs(path):
             checks = [k for k in as_dict(doc) if isinstance(k, str) and k.startswith("checks for ")]
             if checks:
@@ -274,6 +281,10 @@ MODEL_EVALUATION_SUITES = ("deepchecks.tabular.suites.model_evaluation",
                            "deepchecks.tabular.suites.full_suite",
                            "deepchecks.nlp.suites.model_evaluation",
                            "deepchecks.vision.suites.model_evaluation")  # fmt: skip
+
+
+MODEL_VALIDATION_WORDS = vocabulary("validation_thresholds", "validate_evaluation_results",
+                                    "MetricThreshold", "model_evaluation", "full_suite")
 
 
 def validation_gates(facts: PyFacts) -> list[tuple[Call, str]]:
@@ -302,9 +313,7 @@ def model_validation(ctx: RepoContext) -> Iterator[Finding]:
     """Emits quality.model_validation: mlflow.evaluate thresholds, deepchecks model evaluation
     suites, and pipeline gates on an evaluation (SageMaker ConditionStep, KFP conditions,
     Azure ML if_else, Argo `when`)."""
-    words = ("validation_thresholds", "validate_evaluation_results", "MetricThreshold",
-             "model_evaluation", "full_suite")  # fmt: skip
-    for path, facts in ctx.python_mentioning(*words, notebooks=True):
+    for path, facts in code_mentioning(ctx, *MODEL_VALIDATION_WORDS, notebooks=True):
         gates = validation_gates(facts)
         if not gates:
             continue
@@ -341,6 +350,9 @@ BIAS_EXPLAINABILITY_LIBRARIES: dict[str, tuple[str, ...]] = {
     "dalex": ("dalex",),
     "eli5": ("eli5",),
 }
+
+
+BIAS_EXPLAINABILITY_WORDS = library_words(BIAS_EXPLAINABILITY_LIBRARIES)
 
 
 @detector(signals=["quality.bias_explainability"], wants=["**/*.py", "**/*.ipynb"])
@@ -571,6 +583,11 @@ def container_image(ctx: RepoContext) -> Iterator[Finding]:
 MODEL_CARD_GLOBS = ("**/model_card*.md", "**/model-card*.md", "**/modelcard*.md")
 HF_MODEL_KEYS = ("library_name", "pipeline_tag", "base_model", "model-index", "datasets",
                  "metrics", "model_name")  # fmt: skip
+MODEL_CARD_TOOLKITS = {"model_card_toolkit": ("model_card_toolkit",),
+                       "huggingface_hub": ("huggingface_hub.ModelCard",
+                                           "huggingface_hub.ModelCardData",
+                                           "huggingface_hub.repocard.ModelCard")}  # fmt: skip
+MODEL_CARD_WORDS = library_words(MODEL_CARD_TOOLKITS)
 WEIGHT_FILES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".h5", ".ckpt", ".gguf")
 
 
@@ -592,9 +609,9 @@ def _model_dir(ctx: RepoContext, directory: str) -> bool:
     """A directory that holds a model: named for models, or holding weight files."""
     if set(words_of(directory)) & {"model", "models"}:
         return True
-    prefix = f"{directory}/" if directory else ""
-    return any(p.startswith(prefix) and "/" not in p[len(prefix):] and p.endswith(WEIGHT_FILES)
-               for p in ctx.paths)  # fmt: skip
+    weights = ctx.derived("quality.weight_dirs", lambda: {
+        posixpath.dirname(p) for p in ctx.paths if p.lower().endswith(WEIGHT_FILES)})
+    return directory in weights
 
 
 @detector(signals=["governance.model_card"], wants=[*MODEL_CARD_GLOBS, "**/README.md",
@@ -636,10 +653,8 @@ def model_card(ctx: RepoContext) -> Iterator[Finding]:
             f"{', '.join(sorted({key, *hf_keys}))})",
             attributes={"kind": "huggingface"},
         )
-    toolkits = {"model_card_toolkit": ("model_card_toolkit",),
-                "huggingface_hub": ("huggingface_hub.ModelCard", "huggingface_hub.ModelCardData",
-                                    "huggingface_hub.repocard.ModelCard")}  # fmt: skip
-    yield from _library_findings(ctx, "governance.model_card", toolkits, "writes a model card")
+    yield from _library_findings(ctx, "governance.model_card", MODEL_CARD_TOOLKITS,
+                                 "writes a model card")  # fmt: skip
 
 
 # -- code review -----------------------------------------------------------------------------------------
@@ -706,6 +721,10 @@ FEATURE_STORE_LIBRARIES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+FEATURE_STORE_WORDS = library_words(FEATURE_STORE_LIBRARIES)
+FEATURE_GROUP_WORDS = vocabulary("create_feature_group")
+
+
 @detector(signals=["feature_store.definition"], wants=["**/feature_store.yaml",
                                                        "**/feature_store.yml", "**/*.py",
                                                        "**/*.ipynb"])  # fmt: skip
@@ -728,7 +747,7 @@ def feature_store(ctx: RepoContext) -> Iterator[Finding]:
         )
     yield from _library_findings(ctx, "feature_store.definition", FEATURE_STORE_LIBRARIES,
                                  "defines or reads features", key="tool")  # fmt: skip
-    for path, facts in ctx.python_mentioning("create_feature_group", notebooks=True):
+    for path, facts in code_mentioning(ctx, *FEATURE_GROUP_WORDS, notebooks=True):
         calls = facts.calls_named("create_feature_group")
         if calls and facts.imports_any("boto3") and not facts.imports_any("sagemaker"):
             yield Finding(
@@ -746,6 +765,9 @@ _BICEP_RESOURCE = re.compile(r"^\s*(resource|module)\s+\w+\s+'", re.MULTILINE)
 IAC_TOOLS = {"terraform": "Terraform", "bicep": "Bicep", "cloudformation": "CloudFormation",
              "pulumi": "Pulumi", "helm": "Helm", "kustomize": "Kustomize", "aws-cdk": "AWS CDK",
              "terragrunt": "Terragrunt"}  # fmt: skip
+
+
+CFN_WORDS = vocabulary("AWSTemplateFormatVersion")
 
 
 def _iac_files(ctx: RepoContext) -> Iterator[tuple[str, str, int | None]]:
@@ -767,13 +789,10 @@ def _iac_files(ctx: RepoContext) -> Iterator[tuple[str, str, int | None]]:
         if resource.path not in seen:
             seen.add(resource.path)
             yield "cloudformation", resource.path, resource.line
-    for path in ctx.matching("**/*.yaml", "**/*.yml", "**/*.json", "**/*.template"):
-        if path in seen:
-            continue
+    for path in config_mentioning(ctx, *CFN_WORDS):
         text = ctx.text(path)
-        if text is not None and "AWSTemplateFormatVersion" in text and (
-            "Resources" in text
-        ):  # resources built with intrinsic functions only still make a template
+        if path not in seen and text is not None and "Resources" in text:
+            # a template whose resources are all built by intrinsic functions is one too
             yield "cloudformation", path, text_lines(text, "AWSTemplateFormatVersion")
     for path in ctx.matching("**/Pulumi.yaml", "**/Pulumi.yml"):
         doc = as_dict(ctx.yaml(path))
