@@ -5,6 +5,9 @@ commented out, or a call that only appears in a string, is no evidence. Notebook
 counted as notebooks; their code also counts for tracking, registration and the
 modelling stack (a notebook's line numbers are not file lines, so those findings carry
 no line).
+
+Also the word index the ML-code, pipeline and quality detectors share (`vocabulary`,
+`code_mentioning`, `config_mentioning`): each code or config file is read once per scan.
 """
 
 from __future__ import annotations
