@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 from conftest import MakeRepo, by_signal, detect, detect_with_context
 from maturity_probe.detectors.context import Finding, RepoContext
 from maturity_probe.detectors.pipelines import name_kinds, scheduled_training
@@ -865,6 +867,28 @@ def test_vertex_pipeline_and_schedule(make_repo: MakeRepo) -> None:
     scheduled = one(findings, "retrain.scheduled", "vertex/forecast.py")
     assert scheduled.attributes == {"framework": "vertex", "schedule": "cron 30 1 * * *",
                                     "cron": "30 1 * * *"}
+
+
+VERTEX_RUNNER = '''\
+from google.cloud import aiplatform
+
+aiplatform.init(project="acme-ml", location="europe-west4")
+job = aiplatform.PipelineJob(display_name="fraud", template_path="fraud.json",
+                             pipeline_root="gs://acme-ml/pipeline-root")
+schedule = aiplatform.PipelineJobSchedule(pipeline_job=job, display_name="fraud-weekly")
+schedule.create(cron="0 7 * * 1", max_concurrent_run_count=1)
+'''
+
+
+def test_vertex_schedule_of_a_compiled_json_template(make_repo: MakeRepo) -> None:
+    compiled = json.dumps(yaml.safe_load(KFP_COMPILED), indent=2)
+    findings = detect(make_repo({"vertex/fraud.json": compiled, "vertex/run.py": VERTEX_RUNNER}))
+    pipeline = one(findings, "pipeline.orchestrated", "vertex/fraud.json")
+    assert pipeline.attributes["steps"] == ["train", "register"]
+    scheduled = one(findings, "retrain.scheduled", "vertex/run.py")
+    assert scheduled.attributes["cron"] == "0 7 * * 1"
+    assert scheduled.line == line_of(VERTEX_RUNNER, "schedule.create")
+    assert "vertex/fraud.json" in scheduled.summary
 
 
 def test_argo_workflow_templates_and_cron_workflows(make_repo: MakeRepo) -> None:

@@ -544,7 +544,7 @@ AZURE_SCHEDULE_WORDS = vocabulary("create_job")
 
 def _kfp_ir_documents(ctx: RepoContext) -> Iterator[tuple[str, Any, str]]:
     """(path, pipeline spec, text) of compiled KFP v2 pipelines (YAML, or JSON such as Vertex's)."""
-    for path in config_mentioning(ctx, *KFP_IR_WORDS, globs=(*YAML_GLOBS, "**/*pipeline*.json")):
+    for path in config_mentioning(ctx, *KFP_IR_WORDS, globs=(*YAML_GLOBS, "**/*.json")):
         text = ctx.text(path)
         if text is None or "pipelineInfo" not in text or "deploymentSpec" not in text:
             continue
@@ -777,7 +777,7 @@ def _airflow(ctx: RepoContext, path: str, facts: PyFacts, found: _Found) -> None
         else:
             reference = dag.ref(keyword) or "an expression"
             found.triggers.append(Trigger("airflow", path, dag.line, "schedule",
-                                          f"schedule {reference}", target))  # fmt: skip
+                                          f"a {reference} schedule", target))  # fmt: skip
 
 
 def _prefect(ctx: RepoContext, path: str, facts: PyFacts, found: _Found) -> None:
@@ -811,7 +811,7 @@ def _prefect(ctx: RepoContext, path: str, facts: PyFacts, found: _Found) -> None
         cron, text = _cron_or_text(call.literal(keyword))
         if not call.has_literal(keyword):
             cron = _nearby_cron(facts, call)
-            text = f"cron {cron}" if cron else f"schedule {call.ref(keyword) or 'objects'}"
+            text = f"cron {cron}" if cron else f"a {call.ref(keyword) or 'schedule object'} schedule"
         found.triggers.append(Trigger("prefect", path, call.line, "schedule", text, target, cron))
 
 
