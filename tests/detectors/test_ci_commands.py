@@ -387,3 +387,38 @@ def test_unresolvable_and_missing_scripts_are_not_evidence(make_repo: MakeRepo) 
     findings = detect(root)
     assert by_signal(findings, "ci.training_job") == []
     assert len(by_signal(findings, "ci.pipeline")) == 1
+
+
+def test_kubectl_global_options_before_the_verb_still_deploy(make_repo: MakeRepo) -> None:
+    manifest = """\
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: churn
+spec:
+  predictor:
+    model:
+      modelFormat: {name: sklearn}
+      storageUri: s3://models/churn/4
+"""
+    root = make_repo({
+        ".github/workflows/deploy.yml": workflow(
+            "kubectl --context prod -n ml-serving apply -f deploy/isvc.yaml"
+        ),
+        ".github/workflows/inspect.yml": workflow("kubectl -n ml-serving get -f deploy/isvc.yaml"),
+        "deploy/isvc.yaml": manifest,
+    })
+    [deployment] = by_signal(detect(root), "ci.model_deployment_job")
+    assert deployment.path == ".github/workflows/deploy.yml"
+
+
+def test_dvc_repro_with_variable_arguments_reproduces_the_whole_pipeline(
+    make_repo: MakeRepo,
+) -> None:
+    root = make_repo({
+        ".github/workflows/ci.yml": workflow("dvc repro $REPRO_FLAGS"),
+        "dvc.yaml": "stages:\n  train:\n    cmd: python src/train.py\n    deps: [src/train.py]\n",
+        "src/train.py": TRAIN_PY,
+    })
+    [training] = purposes_of(detect(root), "ci.training_job")
+    assert "which runs DVC stage `train`" in training

@@ -198,6 +198,18 @@ def _drop_options(tokens: list[str], valued: tuple[str, ...] = ("--with", "--gro
     return tokens
 
 
+KUBECTL_VALUED_OPTIONS = ("-n", "--namespace", "--context", "--kubeconfig", "--cluster", "--user",
+                          "-s", "--server", "--as", "--token", "--request-timeout")
+
+
+def _after_global_options(args: list[str], valued: tuple[str, ...]) -> list[str]:
+    """The arguments from the sub-command on: `kubectl -n prod apply ...` -> `apply ...`."""
+    index = 0
+    while index < len(args) and args[index].startswith("-"):
+        index += 2 if args[index] in valued else 1
+    return args[index:]
+
+
 def _positionals(args: list[str], valued: tuple[str, ...] = ()) -> list[str]:
     found = []
     skip = False
@@ -490,7 +502,8 @@ class Classifier:
             return []
         path = self.resolve("dvc.yaml", workdir)
         stages = as_dict(as_dict(self.ctx.yaml(path)).get("stages")) if path else {}
-        wanted = [a for a in _positionals(args[1:]) if a != "run"]
+        # `dvc repro $FLAGS` / `${{ inputs.stage }}`: variables name no stage we can see
+        wanted = [a for a in _positionals(args[1:]) if a != "run" and "$" not in a]
         hits: dict[str, Hit] = {}
         for name, stage in stages.items():
             if wanted and as_str(name) not in wanted:
@@ -613,6 +626,7 @@ class Classifier:
         return []
 
     def kubectl(self, args: list[str], line: str, workdir: str, depth: int) -> list[Hit]:
+        args = _after_global_options(args, KUBECTL_VALUED_OPTIONS)
         if not args or args[0] not in ("apply", "create", "replace"):
             return []
         files: list[str] = []
