@@ -164,10 +164,6 @@ def test_cli_audits_the_quick_start_example_as_json(repos: dict[str, Path]) -> N
     assert "l4-post-deployment-metrics" in unmet  # no monitoring: the reason it stops at 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "collectors/repo.py LocalGitHistory.file_history compares `git log --name-only` paths, which are "
-    "relative to the repository root (examples/churn-model/src/train.py), with paths relative to the "
-    "audited folder (src/train.py): in a subfolder no file has history"))
 def test_in_place_audit_of_an_example_inside_a_repository(tmp_path: Path) -> None:
     """The README demo audits examples/churn-model inside this repository's own checkout."""
     outer = tmp_path / "checkout"

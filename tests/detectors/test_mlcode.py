@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import MakeRepo, by_signal, detect, detect_with_context, signals
 from maturity_probe.detectors.context import RepoContext
-from maturity_probe.detectors.mlcode import code_mentioning, training_scripts
+from maturity_probe.detectors.mlcode import training_scripts
 from maturity_probe.filetree import MAX_TEXT_BYTES, LocalTree
 
 TRAIN_SKLEARN = '''\
@@ -433,30 +433,3 @@ def test_symlink_loop_in_a_git_repository(make_repo: MakeRepo) -> None:
     assert [s.path for s in training_scripts(ctx)] == ["src/train.py"]
 
 
-class CountingTree(LocalTree):
-    """A local tree that counts reads per file."""
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
-        self.reads: dict[str, int] = {}
-
-    def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes:
-        self.reads[path] = self.reads.get(path, 0) + 1
-        return super().read_bytes(path, limit)
-
-
-def test_code_is_read_once_for_every_declared_word(make_repo: MakeRepo) -> None:
-    files: dict[str, str | bytes] = {f"pkg/mod_{i}.py": f"def f{i}():\n    return {i}\n"
-                                     for i in range(300)}  # more files than the text cache holds
-    files.update({"src/train.py": TRAIN_SKLEARN, "src/sweep.py": WANDB_LOGGING})
-    tree = CountingTree(make_repo(files))
-    ctx = RepoContext(tree)
-    assert [p for p, _ in code_mentioning(ctx, "fit")] == [p for p, _ in
-                                                           ctx.python_mentioning("fit")]
-    tree.reads.clear()
-    for _ in range(3):
-        assert [p for p, _ in code_mentioning(ctx, "wandb", "fit")] == ["src/sweep.py",
-                                                                        "src/train.py"]
-    assert tree.reads.get("pkg/mod_7.py", 0) == 0  # answered from the index
-    # a word nobody declared is still answered, by the plain scan
-    assert [p for p, _ in code_mentioning(ctx, "polyfit_xyz")] == []

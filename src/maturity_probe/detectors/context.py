@@ -56,6 +56,41 @@ class VcsHistory(Protocol):
         ...
 
 
+# -- words detectors look for -----------------------------------------------------------------
+# Detectors declare, at import time, the words whose presence makes a file worth parsing.
+# Each code or config file is then read once per repository and the declared words it holds
+# noted; a word only prefilters — evidence is always decided on parsed content.
+CODE_GLOBS = ("**/*.py", "**/*.ipynb")
+CONFIG_GLOBS = ("**/*.yaml", "**/*.yml", "**/*.json", "**/*.template")
+_DECLARED_WORDS: set[str] = set()
+
+
+def vocabulary(*words: str) -> tuple[str, ...]:
+    """Declare words a detector looks for in code or config files; returns them."""
+    _DECLARED_WORDS.update(words)
+    return words
+
+
+@dataclass(frozen=True)
+class WordIndex:
+    """Which declared words each file holds (only files holding at least one)."""
+
+    words: frozenset[str]
+    by_path: dict[str, frozenset[str]]
+
+
+def _word_pattern(words: frozenset[str]) -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
+    """One regex for all words, and for each word the declared words inside it.
+
+    A regex alternation reports "training" but not the "train" inside it; the map adds
+    those back, so the answer equals testing every word with `in`.
+    """
+    ordered = sorted(words, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(w) for w in ordered))
+    inside = {w: frozenset(v for v in words if v in w) for w in words}
+    return pattern, inside
+
+
 @lru_cache(maxsize=512)
 def glob_regex(pattern: str) -> re.Pattern[str]:
     """Compile a path glob: `**/` spans directories, `*` and `?` stay within one."""
@@ -104,6 +139,7 @@ class RepoContext:
         self._yaml: dict[str, list[Any]] = {}
         self._python: dict[str, PyFacts | None] = {}
         self._derived: dict[str, Any] = {}
+        self.undeclared_words: set[str] = set()  # asked for without vocabulary(): slow path
 
     # -- listing ---------------------------------------------------------------
     def matching(self, *patterns: str) -> list[str]:
@@ -180,23 +216,56 @@ class RepoContext:
         patterns = ("**/*.py", "**/*.ipynb") if notebooks else ("**/*.py",)
         return self.matching(*patterns)
 
+    def word_index(self, globs: tuple[str, ...], limit: int | None = None) -> WordIndex:
+        """The declared words each file under `globs` holds, from one read of each file."""
+
+        def build() -> WordIndex:
+            words = frozenset(_DECLARED_WORDS)
+            pattern, inside = _word_pattern(words)
+            by_path = {}
+            for path in self.matching(*globs):
+                text = self.text(path, limit)
+                if not text or not words:
+                    continue
+                found = {w for hit in set(pattern.findall(text)) for w in inside[hit]}
+                if found:
+                    by_path[path] = frozenset(found)
+            return WordIndex(words, by_path)
+
+        return self.derived(f"word_index:{','.join(globs)}", build)
+
+    def _files_mentioning(self, globs: tuple[str, ...], words: tuple[str, ...],
+                          limit: int | None) -> list[str]:
+        wanted = set(words)
+        index = self.word_index(globs, limit)
+        if wanted <= index.words:
+            return [p for p, held in index.by_path.items() if held & wanted]
+        # An undeclared word: read everything once more (slow; tests/ catch this).
+        self.undeclared_words.update(wanted - index.words)
+        return [p for p in self.matching(*globs)
+                if any(w in (self.text(p, limit) or "") for w in words)]
+
     def python_mentioning(
         self, *words: str, notebooks: bool = False
     ) -> list[tuple[str, PyFacts]]:
-        """Parsed Python files whose text mentions one of `words`.
+        """Parsed Python files (and notebooks, if asked) whose text mentions one of `words`.
 
-        The substring test only skips parsing files that cannot matter; what counts as
-        evidence is always decided on the parsed facts (a comment never is).
+        The words must be declared with `vocabulary()` so the shared index answers; what
+        counts as evidence is always decided on the parsed facts (a comment never is).
         """
         found = []
-        for path in self.python_files(notebooks=notebooks):
-            text = self.text(path, MAX_PYTHON_BYTES)
-            if text is None or not any(word in text for word in words):
+        for path in self._files_mentioning(CODE_GLOBS, words, MAX_PYTHON_BYTES):
+            if not notebooks and path.lower().endswith(".ipynb"):
                 continue
             facts = self.python(path)
             if facts is not None:
                 found.append((path, facts))
         return found
+
+    def config_mentioning(self, *words: str, globs: tuple[str, ...] = ()) -> list[str]:
+        """YAML / JSON / template files (optionally only those matching `globs`) holding a word."""
+        candidates = self._files_mentioning(CONFIG_GLOBS, words, None)
+        return [p for p in candidates if path_matches(p, *globs)] if globs else candidates
 
     def derived(self, key: str, build: Callable[[], T]) -> T:
         """Data derived once per repository and shared (e.g. the parsed CI jobs)."""

@@ -6,8 +6,6 @@ counted as notebooks; their code also counts for tracking, registration and the
 modelling stack (a notebook's line numbers are not file lines, so those findings carry
 no line).
 
-Also the word index the ML-code, pipeline and quality detectors share (`vocabulary`,
-`code_mentioning`, `config_mentioning`): each code or config file is read once per scan.
 """
 
 from __future__ import annotations
@@ -17,10 +15,9 @@ from dataclasses import dataclass
 
 from maturity_probe.detectors import detector
 from maturity_probe.detectors.context import (
-    MAX_PYTHON_BYTES,
     Finding,
     RepoContext,
-    path_matches,
+    vocabulary,
 )
 from maturity_probe.detectors.purposes import ML_LIBRARIES, REGISTRY_CALLS, trains
 from maturity_probe.detectors.serving import is_test_path
@@ -30,83 +27,10 @@ from maturity_probe.pyfacts import Call, PyFacts
 NOTEBOOK_SAMPLE = 10
 
 
-# -- one read of each file for every word some detector looks for ----------------------------
-CODE_GLOBS = ("**/*.py", "**/*.ipynb")
-CONFIG_GLOBS = ("**/*.yaml", "**/*.yml", "**/*.json", "**/*.template")
-_VOCABULARY: set[str] = set()
-
-
-def vocabulary(*words: str) -> tuple[str, ...]:
-    """Declare (at import time) words a detector looks for in code or config files.
-
-    The first question reads each file once and notes which declared words it holds, so
-    the ML-code, pipeline and quality detectors together read a file once, not once each.
-    A word only prefilters: what counts as evidence is decided on parsed content.
-    """
-    _VOCABULARY.update(words)
-    return words
-
-
 def library_words(libraries: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The top-level package names of libraries given by import prefixes (declared words)."""
     return vocabulary(*sorted({p.split(".")[0] for prefixes in libraries.values()
                                for p in prefixes}))  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _Mentions:
-    words: frozenset[str]
-    by_path: dict[str, frozenset[str]]  # only files holding at least one word
-
-
-def _mentions(ctx: RepoContext, globs: tuple[str, ...], limit: int | None) -> _Mentions:
-    def build() -> _Mentions:
-        words = frozenset(_VOCABULARY)
-        by_path = {}
-        for path in ctx.matching(*globs):
-            text = ctx.text(path, limit)
-            if text is None:
-                continue
-            found = frozenset(word for word in words if word in text)
-            if found:
-                by_path[path] = found
-        return _Mentions(words, by_path)
-
-    return ctx.derived(f"mlcode.mentions:{','.join(globs)}", build)
-
-
-def code_mentioning(
-    ctx: RepoContext, *words: str, notebooks: bool = False
-) -> list[tuple[str, PyFacts]]:
-    """Parsed Python files (and notebooks) whose text holds one of `words`.
-
-    Like `ctx.python_mentioning`, but answered from one shared read of the code.
-    """
-    index = _mentions(ctx, CODE_GLOBS, MAX_PYTHON_BYTES)
-    wanted = set(words)
-    if not wanted <= index.words:  # a word nobody declared: the plain scan
-        return ctx.python_mentioning(*words, notebooks=notebooks)
-    found = []
-    for path, held in index.by_path.items():
-        if not notebooks and path.lower().endswith(".ipynb"):
-            continue
-        if held & wanted and (facts := ctx.python(path)) is not None:
-            found.append((path, facts))
-    return found
-
-
-def config_mentioning(ctx: RepoContext, *words: str, globs: tuple[str, ...] = ()) -> list[str]:
-    """YAML / JSON / template files (optionally only those matching `globs`) holding a word."""
-    index = _mentions(ctx, CONFIG_GLOBS, None)
-    wanted = set(words)
-    if wanted <= index.words:
-        candidates = [p for p, held in index.by_path.items() if held & wanted]
-    else:
-        candidates = [p for p in ctx.matching(*CONFIG_GLOBS)
-                      if any(w in (ctx.text(p) or "") for w in words)]  # fmt: skip
-    if globs:
-        candidates = [p for p in candidates if path_matches(p, *globs)]
-    return candidates
 
 
 # -- vocabularies ------------------------------------------------------------------------------
@@ -216,7 +140,7 @@ def training_scripts(ctx: RepoContext) -> list[TrainingScript]:
 
 
 def _find_training_scripts(ctx: RepoContext) -> Iterator[TrainingScript]:
-    for path, facts in code_mentioning(ctx, *TRAINING_WORDS):
+    for path, facts in ctx.python_mentioning(*TRAINING_WORDS):
         if is_test_path(path):
             continue
         hit = trains(facts)
@@ -320,7 +244,7 @@ def tracking_calls(facts: PyFacts) -> list[tuple[str, str, Call]]:
 @detector(signals=["code.experiment_tracking"], wants=["**/*.py", "**/*.ipynb"])
 def experiment_tracking(ctx: RepoContext) -> Iterator[Finding]:
     """Emits code.experiment_tracking: code (scripts and notebooks) that logs runs to a tracker."""
-    for path, facts in code_mentioning(ctx, *TRACKING_WORDS, notebooks=True):
+    for path, facts in ctx.python_mentioning(*TRACKING_WORDS, notebooks=True):
         calls = tracking_calls(facts)
         if not calls:
             continue
@@ -399,7 +323,7 @@ def _model_name(call: Call) -> str | None:
 def model_registration(ctx: RepoContext) -> Iterator[Finding]:
     """Emits code.model_registration: calls that register a model (MLflow, SageMaker, Azure ML,
     Vertex AI, W&B)."""
-    for path, facts in code_mentioning(ctx, *REGISTRATION_WORDS, notebooks=True):
+    for path, facts in ctx.python_mentioning(*REGISTRATION_WORDS, notebooks=True):
         for registry, call in registration_calls(facts):
             attributes: dict[str, JsonValue] = {"registry": registry, "call": call.name}
             model = _model_name(call)
@@ -443,7 +367,7 @@ def _stack_findings(
     what: str,
 ) -> Iterator[Finding]:
     users: dict[str, list[tuple[str, int]]] = {}
-    for path, facts in code_mentioning(ctx, *words, notebooks=True):
+    for path, facts in ctx.python_mentioning(*words, notebooks=True):
         if is_test_path(path):
             continue
         for framework, prefixes in frameworks.items():

@@ -26,7 +26,7 @@ from typing import Any
 
 from maturity_probe import yamlio
 from maturity_probe.detectors import detector
-from maturity_probe.detectors.context import Finding, RepoContext
+from maturity_probe.detectors.context import Finding, RepoContext, vocabulary
 from maturity_probe.detectors.manifests import (
     YAML_GLOBS,
     as_dict,
@@ -37,7 +37,6 @@ from maturity_probe.detectors.manifests import (
     kube_objects,
     text_lines,
 )
-from maturity_probe.detectors.mlcode import code_mentioning, config_mentioning, vocabulary
 from maturity_probe.detectors.monitoring import words_of
 from maturity_probe.detectors.purposes import prepares_data, script_purposes
 from maturity_probe.detectors.serving import is_test_path, module_files, resolve_repo_file
@@ -544,7 +543,7 @@ AZURE_SCHEDULE_WORDS = vocabulary("create_job")
 
 def _kfp_ir_documents(ctx: RepoContext) -> Iterator[tuple[str, Any, str]]:
     """(path, pipeline spec, text) of compiled KFP v2 pipelines (YAML, or JSON such as Vertex's)."""
-    for path in config_mentioning(ctx, *KFP_IR_WORDS, globs=(*YAML_GLOBS, "**/*.json")):
+    for path in ctx.config_mentioning(*KFP_IR_WORDS, globs=(*YAML_GLOBS, "**/*.json")):
         text = ctx.text(path)
         if text is None or "pipelineInfo" not in text or "deploymentSpec" not in text:
             continue
@@ -661,7 +660,7 @@ def azure_job_steps(ctx: RepoContext, jobs: dict[Any, Any], near: str) -> list[S
 
 
 def _azure_yaml(ctx: RepoContext) -> Iterator[Pipeline]:
-    for path in config_mentioning(ctx, *AZURE_YAML_WORDS, globs=YAML_GLOBS):
+    for path in ctx.config_mentioning(*AZURE_YAML_WORDS, globs=YAML_GLOBS):
         text = ctx.text(path)
         if text is None or ("jobs" not in text and "command" not in text):
             continue
@@ -716,7 +715,7 @@ class _Found:
 def _python_definitions(ctx: RepoContext) -> _Found:
     def build() -> _Found:
         found = _Found()
-        for path, facts in code_mentioning(ctx, *PYTHON_FRAMEWORK_WORDS):
+        for path, facts in ctx.python_mentioning(*PYTHON_FRAMEWORK_WORDS):
             if is_test_path(path):
                 continue
             for parse in PYTHON_PARSERS:
@@ -1136,7 +1135,7 @@ def _azure_schedule_triggers(ctx: RepoContext) -> list[Trigger]:
 
 
 def _find_azure_schedules(ctx: RepoContext) -> Iterator[Trigger]:
-    for path in config_mentioning(ctx, *AZURE_SCHEDULE_WORDS, globs=YAML_GLOBS):
+    for path in ctx.config_mentioning(*AZURE_SCHEDULE_WORDS, globs=YAML_GLOBS):
         text = ctx.text(path)
         if text is None or "trigger" not in text:
             continue

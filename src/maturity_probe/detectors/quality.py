@@ -18,7 +18,7 @@ from typing import Any
 
 from maturity_probe import yamlio
 from maturity_probe.detectors import detector
-from maturity_probe.detectors.context import Finding, RepoContext
+from maturity_probe.detectors.context import Finding, RepoContext, vocabulary
 from maturity_probe.detectors.manifests import (
     YAML_GLOBS,
     as_dict,
@@ -29,12 +29,9 @@ from maturity_probe.detectors.manifests import (
     text_lines,
 )
 from maturity_probe.detectors.mlcode import (
-    code_mentioning,
-    config_mentioning,
     library_words,
     ml_libraries,
     training_scripts,
-    vocabulary,
 )
 from maturity_probe.detectors.monitoring import words_of
 from maturity_probe.detectors.pipelines import orchestrated_pipelines
@@ -72,7 +69,7 @@ def _library_findings(
     key: str = "library",
 ) -> Iterator[Finding]:
     """One finding per file (scripts and notebooks) that uses one of the libraries."""
-    for path, facts in code_mentioning(ctx, *library_words(libraries), notebooks=True):
+    for path, facts in ctx.python_mentioning(*library_words(libraries), notebooks=True):
         used = [(name, call) for name, prefixes in libraries.items()
                 if (call := library_use(facts, prefixes)) is not None]  # fmt: skip
         if not used:
@@ -262,7 +259,7 @@ SODA_WORDS = vocabulary("checks for ")
 
 
 def _soda_checks(ctx: RepoContext) -> Iterator[Finding]:
-    for path in config_mentioning(ctx, *SODA_WORDS, globs=YAML_GLOBS):
+    for path in ctx.config_mentioning(*SODA_WORDS, globs=YAML_GLOBS):
         for doc in ctx.yaml_docs(path):
             checks = [k for k in as_dict(doc) if isinstance(k, str) and k.startswith("checks for ")]
             if checks:
@@ -313,7 +310,7 @@ def model_validation(ctx: RepoContext) -> Iterator[Finding]:
     """Emits quality.model_validation: mlflow.evaluate thresholds, deepchecks model evaluation
     suites, and pipeline gates on an evaluation (SageMaker ConditionStep, KFP conditions,
     Azure ML if_else, Argo `when`)."""
-    for path, facts in code_mentioning(ctx, *MODEL_VALIDATION_WORDS, notebooks=True):
+    for path, facts in ctx.python_mentioning(*MODEL_VALIDATION_WORDS, notebooks=True):
         gates = validation_gates(facts)
         if not gates:
             continue
@@ -747,7 +744,7 @@ def feature_store(ctx: RepoContext) -> Iterator[Finding]:
         )
     yield from _library_findings(ctx, "feature_store.definition", FEATURE_STORE_LIBRARIES,
                                  "defines or reads features", key="tool")  # fmt: skip
-    for path, facts in code_mentioning(ctx, *FEATURE_GROUP_WORDS, notebooks=True):
+    for path, facts in ctx.python_mentioning(*FEATURE_GROUP_WORDS, notebooks=True):
         calls = facts.calls_named("create_feature_group")
         if calls and facts.imports_any("boto3") and not facts.imports_any("sagemaker"):
             yield Finding(
@@ -789,7 +786,7 @@ def _iac_files(ctx: RepoContext) -> Iterator[tuple[str, str, int | None]]:
         if resource.path not in seen:
             seen.add(resource.path)
             yield "cloudformation", resource.path, resource.line
-    for path in config_mentioning(ctx, *CFN_WORDS):
+    for path in ctx.config_mentioning(*CFN_WORDS):
         text = ctx.text(path)
         if path not in seen and text is not None and "Resources" in text:
             # a template whose resources are all built by intrinsic functions is one too
