@@ -17,7 +17,7 @@ import itertools
 import json
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,8 +115,9 @@ def words_of(*texts: str) -> list[str]:
     """Lower-case words of names and expressions, splitting camelCase and snake_case."""
     words: list[str] = []
     for text in texts:
-        spaced = _CAMEL.sub(" ", text)
-        words.extend(w for w in _NON_WORD.split(spaced.lower()) if w)
+        lower = text.lower()
+        spaced = lower if lower == text else _CAMEL.sub(" ", text).lower()  # camelCase needs capitals
+        words.extend(filter(None, _NON_WORD.split(spaced)))
     return words
 
 
@@ -139,18 +140,42 @@ def model_label(expr: str, labels: dict[str, str]) -> str | None:
     return match.group(2) if match and match.group(2) else None
 
 
+# Categories in the order they are decided; user patterns (`extra_patterns`) use these keys.
+ALERT_CATEGORIES = ("drift", "model_quality", "pipeline_freshness", "serving_health")
+
+
+def _extra_category(
+    name: str, expr: str, extra_patterns: Mapping[str, Sequence[str]]
+) -> str | None:
+    """The first category whose user pattern matches the name or a metric of the expression."""
+    texts = [name, *metric_names(expr)]
+    for category in ALERT_CATEGORIES:
+        for pattern in extra_patterns.get(category, ()):
+            if any(re.search(pattern, text, re.IGNORECASE) for text in texts):
+                return category
+    return None
+
+
 def classify_alert_rule(
-    name: str, expr: str, labels: dict[str, str], annotations: dict[str, str]
+    name: str,
+    expr: str,
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    extra_patterns: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """What an alert rule watches: drift | model_quality | pipeline_freshness |
     serving_health | other.
 
     Decided on the words of its name, expression, labels and annotations, and on the
     metric names of its expression (model-server and drift-library prefixes).
+    `extra_patterns` (category -> regular expressions a user configured) are tried first,
+    case-insensitively, on the name and on the metric names of the expression.
     """
+    if extra_patterns and (category := _extra_category(name, expr, extra_patterns)):
+        return category
     label_text = " ".join(f"{k} {v}" for k, v in labels.items())
-    words = words_of(name, expr, label_text, " ".join(annotations.values()))
     subject_words = words_of(name, expr, label_text)
+    words = subject_words + words_of(" ".join(annotations.values()))
     metrics = [m.lower() for m in metric_names(expr)]
     word_set = set(words)
     if not word_set & set(NOT_DRIFT_WORDS) and (
