@@ -10,9 +10,10 @@ drift and quality, whether those monitors are live, and whether they have fired:
         token_env: PROM_TOKEN          # or username_env / password_env (basic auth)
         lookback_days: 30
 
-Cost does not grow with the number of series: the collector reads the rules, metadata and
-label APIs, which answer from the label index, plus two PromQL queries that only touch
-request counters and `ALERTS`. Independent requests run in parallel:
+The number of requests does not depend on the number of series, and samples are read only
+of request counters and `ALERTS` (two PromQL queries); everything else comes from the rules,
+metadata and label APIs, which answer from the label index. Independent requests run in
+parallel:
 - `/api/v1/rules` (alerting and recording rules: expression, labels, health, last error,
   active alerts), `/api/v1/targets?state=active`, `/api/v1/alertmanagers`,
   `/api/v1/status/runtimeinfo`, `/api/v1/metadata`;
