@@ -142,6 +142,7 @@ def run_collector(collector: Collector) -> tuple[list[Evidence], SourceStatus]:
 BUILTIN_COLLECTORS = {
     "repo": "maturity_probe.collectors.repo:RepoCollector",
     "prometheus": "maturity_probe.collectors.prometheus:PrometheusCollector",
+    "kubernetes": "maturity_probe.collectors.kubernetes:KubernetesCollector",
 }
 
 

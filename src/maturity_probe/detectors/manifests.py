@@ -16,6 +16,7 @@ import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
 from maturity_probe import yamlio
@@ -164,23 +165,35 @@ class KubeObject:
     def line(self) -> int:
         return yamlio.line_of(self.body) or 1
 
-    @property
+    @cached_property
     def group(self) -> str:
         """The API group: `serving.kserve.io` for `serving.kserve.io/v1beta1`."""
         return self.api_version.rsplit("/", 1)[0] if "/" in self.api_version else ""
 
-    @property
+    @cached_property
     def spec(self) -> dict[Any, Any]:
         return as_dict(self.body.get("spec"))
 
-    @property
+    # Cached: detectors read them in loops over many objects (a cluster has thousands).
+    # Callers must not modify the returned mappings.
+    @cached_property
     def labels(self) -> dict[str, str]:
         return {str(k): as_str(v) for k, v in as_dict(dig(self.body, "metadata", "labels")).items()}
 
-    @property
+    @cached_property
     def annotations(self) -> dict[str, str]:
         found = as_dict(dig(self.body, "metadata", "annotations"))
         return {str(k): as_str(v) for k, v in found.items()}
+
+    @cached_property
+    def template_labels(self) -> dict[str, str]:
+        """Labels of the pods a workload creates (see `pod_labels`)."""
+        keys = _POD_SPEC_PATHS.get(self.kind)
+        if keys is None or len(keys) < 2:
+            return self.labels
+        template = dig(self.body, *keys[:-1])
+        labels = as_dict(dig(template, "metadata", "labels"))
+        return {str(k): as_str(v) for k, v in labels.items()}
 
     def line_of(self, *keys: str) -> int:
         """Line of a nested key of the object, e.g. `line_of("spec", "schedule")`."""
@@ -202,12 +215,31 @@ class KubeObject:
 
 def kube_objects(ctx: RepoContext) -> list[KubeObject]:
     """Every Kubernetes object in the repository's YAML files (computed once)."""
-    return ctx.derived("manifests.kube_objects", lambda: list(_find_objects(ctx)))
+    return ctx.derived(_KUBE_OBJECTS, lambda: list(_find_objects(ctx)))
+
+
+_KUBE_OBJECTS = "manifests.kube_objects"
+
+
+def use_kube_objects(ctx: RepoContext, objects: list[KubeObject]) -> None:
+    """Make `objects` the Kubernetes objects every detector sees in `ctx`, instead of
+    those of the tree's YAML files: a live cluster's objects, or JSON and `kubectl`
+    dumps, are then judged by exactly the same detectors. Call it before any detector."""
+    seeded = ctx.derived(_KUBE_OBJECTS, lambda: list(objects))
+    if len(seeded) != len(objects):
+        raise ValueError("use_kube_objects() must be called before detectors read the objects")
+
+
+def objects_in_document(path: str, doc: Any) -> list[KubeObject]:
+    """The Kubernetes objects of one parsed YAML or JSON document (`kind: List` expanded)."""
+    return list(_objects_in(path, doc, depth=0))
 
 
 def objects_of_kind(ctx: RepoContext, *kinds: str) -> list[KubeObject]:
-    wanted = set(kinds)
-    return [obj for obj in kube_objects(ctx) if obj.kind in wanted]
+    """The objects of these kinds (computed once per set of kinds: detectors ask in loops)."""
+    wanted = frozenset(kinds)
+    return ctx.derived(f"manifests.of_kind:{','.join(sorted(wanted))}",
+                       lambda: [obj for obj in kube_objects(ctx) if obj.kind in wanted])
 
 
 def find_object(ctx: RepoContext, kind: str, name: str) -> KubeObject | None:
@@ -269,12 +301,7 @@ def pod_spec(obj: KubeObject) -> dict[Any, Any]:
 
 def pod_labels(obj: KubeObject) -> dict[str, str]:
     """Labels of the pods a workload creates (its template's labels)."""
-    keys = _POD_SPEC_PATHS.get(obj.kind)
-    if keys is None or len(keys) < 2:
-        return obj.labels
-    template = dig(obj.body, *keys[:-1])
-    labels = as_dict(dig(template, "metadata", "labels"))
-    return {str(k): as_str(v) for k, v in labels.items()}
+    return obj.template_labels
 
 
 def containers(spec: Any) -> list[dict[Any, Any]]:
@@ -300,11 +327,16 @@ def command_tokens(*parts: Any) -> list[str]:
 
 def split_shell(text: str) -> list[str]:
     """Words of a shell command line; separators (`&&`, `;`, `|`) become their own words."""
+    return list(_split_shell(text))
+
+
+@lru_cache(maxsize=4096)  # the same command lines recur across a cluster's namespaces
+def _split_shell(text: str) -> tuple[str, ...]:
     spaced = re.sub(r"(&&|\|\||;|\|)", r" \1 ", text)
     try:
-        return shlex.split(spaced, comments=True)
+        return tuple(shlex.split(spaced, comments=True))
     except ValueError:  # unbalanced quotes: fall back to plain words
-        return spaced.split()
+        return tuple(spaced.split())
 
 
 def container_tokens(container: dict[Any, Any]) -> list[str]:

@@ -54,6 +54,7 @@ from maturity_probe.detectors.manifests import (
 from maturity_probe.detectors.purposes import script_purposes
 from maturity_probe.detectors.serving import (
     MODEL_SERVER_IMAGES,
+    ServedObject,
     is_test_path,
     resolve_repo_file,
     scoring_scripts,
@@ -561,6 +562,19 @@ def model_server_scrape(ctx: RepoContext) -> Iterator[Finding]:
         )  # fmt: skip
 
 
+LabelSets = list[tuple[ServedObject, frozenset[tuple[str, str]], frozenset[tuple[str, str]]]]
+
+
+def _served_label_sets(ctx: RepoContext) -> LabelSets:
+    """(served object, its and its pods' labels, its pods' labels), computed once: every
+    ServiceMonitor is compared with every model server."""
+    def build() -> LabelSets:
+        return [(s, frozenset({**s.obj.labels, **pod_labels(s.obj)}.items()),
+                 frozenset(pod_labels(s.obj).items())) for s in served_objects(ctx)]
+
+    return ctx.derived("monitoring.served_label_sets", build)
+
+
 def _scraped_model_server(
     ctx: RepoContext, kind: str, match_labels: dict[str, str], keys: list[str]
 ) -> str | None:
@@ -569,17 +583,16 @@ def _scraped_model_server(
     if not match_labels:
         return None
     selected = set(match_labels.items())
-    for served in served_objects(ctx):
-        labels = {**served.obj.labels, **pod_labels(served.obj)}
-        if selected <= set(labels.items()):
+    services = objects_of_kind(ctx, "Service") if kind == "ServiceMonitor" else []
+    for served, labels, pod_label_set in _served_label_sets(ctx):
+        if selected <= labels:
             return f"the model server {served.obj.describe()}"
-        if kind == "ServiceMonitor":
-            for service in objects_of_kind(ctx, "Service"):
-                service_selector = as_dict(service.spec.get("selector"))
-                pods = {(str(k), as_str(v)) for k, v in service_selector.items()}
-                if (pods and pods <= set(pod_labels(served.obj).items())
-                        and selected <= set(service.labels.items())):  # fmt: skip
-                    return f"the model server {served.obj.describe()} (Service `{service.name}`)"
+        for service in services:
+            service_selector = as_dict(service.spec.get("selector"))
+            pods = {(str(k), as_str(v)) for k, v in service_selector.items()}
+            if (pods and pods <= pod_label_set
+                    and selected <= set(service.labels.items())):  # fmt: skip
+                return f"the model server {served.obj.describe()} (Service `{service.name}`)"
     values = " ".join(match_labels.values())
     if any(needle.strip("/") in values.lower() for needle, _ in MODEL_SERVER_IMAGES):
         return f"model-server pods labelled {values}"

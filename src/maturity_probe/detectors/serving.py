@@ -30,6 +30,7 @@ from maturity_probe.detectors.manifests import (
     command_tokens,
     containers,
     dig,
+    find_object,
     image_of,
     image_repository,
     kube_objects,
@@ -277,6 +278,8 @@ def resolve_repo_file(ctx: RepoContext, reference: str, near: str = "") -> list[
     Container paths such as `/app/src/train.py` end with the repository path; a
     suffix match on whole path components finds it. Paths under `near` come first.
     """
+    if not ctx.paths:  # objects of a live cluster: no files to resolve against
+        return []
     ref = posixpath.normpath(reference.strip())
     exact = []
     if near and not ref.startswith("/"):
@@ -512,6 +515,10 @@ def _model_label(obj: KubeObject) -> str | None:
 
 def serving_names(ctx: RepoContext) -> set[str]:
     """Names and app labels of the model-serving objects, to recognise what refers to them."""
+    return ctx.derived("serving.serving_names", lambda: _serving_names(ctx))
+
+
+def _serving_names(ctx: RepoContext) -> set[str]:
     names: set[str] = set()
     for served in served_objects(ctx):
         names.add(served.obj.name)
@@ -523,7 +530,9 @@ def serving_names(ctx: RepoContext) -> set[str]:
 
 def is_served(ctx: RepoContext, kind: str, name: str) -> bool:
     """Whether the repository's object `kind/name` serves a model."""
-    return any(s.obj.kind == kind and s.obj.name == name for s in served_objects(ctx))
+    served = ctx.derived("serving.served_keys",
+                         lambda: {(s.obj.kind, s.obj.name) for s in served_objects(ctx)})
+    return (kind, name) in served
 
 
 def mentions_model(*texts: str) -> bool:
@@ -971,7 +980,7 @@ def _scales(ctx: RepoContext, obj: KubeObject) -> tuple[int, str, dict[str, Json
         ref = as_dict(spec.get("scaleTargetRef"))
         kind, name = as_str(ref.get("kind")) or "Deployment", as_str(ref.get("name"))
         served_kinds = ("InferenceService", "SeldonDeployment")
-        known = any(o.kind == kind and o.name == name for o in kube_objects(ctx))
+        known = find_object(ctx, kind, name) is not None
         if is_served(ctx, kind, name) or kind in served_kinds or (
             not known and mentions_model(name)
         ):
