@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
@@ -18,8 +19,12 @@ from maturity_probe.config import ConfigError, config_schema, load_config
 from maturity_probe.errors import UserError
 from maturity_probe.gate import EXIT_USAGE, compare, load_baseline, parse_min_levels
 from maturity_probe.inference.rules import RulesError, RuleSet, load_rules
-from maturity_probe.outputs import RENDERERS, json_out, table
+from maturity_probe.outputs import RENDERERS, html, json_out, table
+from maturity_probe.outputs.files import write_atomic
 from maturity_probe.run import audit_checkout, check_models, scan_config
+
+if TYPE_CHECKING:
+    from maturity_probe.store import Store
 
 app = typer.Typer(
     name="maturity-probe",
@@ -41,6 +46,11 @@ class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    html = "html"
+    junit = "junit"
+    sarif = "sarif"
+    codequality = "codequality"
+    metrics = "metrics"
 
 
 class GateFormat(StrEnum):
@@ -59,8 +69,13 @@ def _main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colours in terminal output (also NO_COLOR=1).")
+    ] = False,
 ) -> None:
     """Infer MLOps maturity from the tooling an organisation really runs."""
+    if no_color or os.environ.get("NO_COLOR"):
+        stdout.no_color = stderr.no_color = True
 
 
 RulesOption = Annotated[
@@ -81,13 +96,11 @@ ExemptionsOption = Annotated[
 
 
 def _write(text: str, output: Path | None) -> None:
-    if output is None:
+    """To stdout (no --output, or `-`), else atomically to the file."""
+    if output is None or str(output) == "-":
         sys.stdout.write(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"{output}: cannot write: {exc.strerror}") from exc
+    write_atomic(output, text)
     stderr.print(f"wrote {output}")
 
 
@@ -246,6 +259,108 @@ def _gate_report(assessment: Assessment, base: Assessment | None, failures: list
 def schema() -> None:
     """Print the JSON Schema of the assessment (`--format json`)."""
     sys.stdout.write(json_out.schema())
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", help="Store URL (default: MATURITY_PROBE_STORE, else a SQLite file "
+                 "in the user's data directory)."),
+]
+MAX_TREND_POINTS = 200
+
+
+def _read_assessment(path: Path) -> Assessment:
+    """An assessment JSON written by `--format json` (`-` reads stdin)."""
+    from pydantic import ValidationError
+
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        return Assessment.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UserError(f"{path}: not a maturity-probe assessment ({where}: {first['msg']})") from exc
+
+
+@app.command()
+def metrics(
+    store: StoreOption = None,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", "-i", help="Assessment JSON instead of the store.")
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to replace atomically (for node_exporter's "
+                           "textfile collector, name it *.prom), or - for stdout.")
+    ] = Path("-"),
+) -> None:
+    """Prometheus text exposition of the latest stored scan (or of --input)."""
+    if store is not None and input_file is not None:
+        raise UserError("give either --store URL or --input FILE, not both")
+    from maturity_probe.outputs import metrics as exposition
+
+    if input_file is not None:
+        assessment = _read_assessment(input_file)
+    else:
+        from maturity_probe.store import Store
+
+        with Store.open(store) as opened:
+            assessment = opened.latest()
+    _write(exposition.render(assessment), output)
+
+
+@app.command()
+def serve(
+    store: StoreOption = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 9464,
+) -> None:
+    """Serve /metrics (the store's latest scan, for Prometheus) and /healthz."""
+    from maturity_probe.outputs.metrics_server import serve as serve_metrics
+    from maturity_probe.store import Store
+
+    with Store.open(store) as opened:
+        serve_metrics(opened, host, port)
+
+
+def _history(opened: Store, scan_id: str) -> list[html.TrendPoint]:
+    """Platform levels of the stored scans of the same config, up to this one, oldest first."""
+    found = [r for r in opened.scans(group_id=scan_id) if r.id == scan_id]
+    this = found[0] if found else next(r for r in opened.scans() if r.id == scan_id)
+    records = [r for r in opened.scans(config_key=this.config_key)
+               if r.shard_index is None and r.generated_at <= this.generated_at]
+    records = sorted(records, key=lambda r: (r.generated_at, r.id))[-MAX_TREND_POINTS:]
+    return [html.TrendPoint(r.generated_at, r.levels.get("platform", {}), r.id) for r in records]
+
+
+@app.command()
+def report(
+    scan: Annotated[
+        str, typer.Option("--scan", help="Stored scan: an id, a unique id prefix, last or last~N.")
+    ] = "last",
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.html,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+    store: StoreOption = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="List the evidence behind every requirement.")
+    ] = False,
+) -> None:
+    """Render a stored scan; the HTML report shows the trend of earlier scans of its config."""
+    from maturity_probe.store import Store
+
+    with Store.open(store) as opened:
+        scan_id = opened.resolve(scan)
+        assessment = opened.assessment(scan_id)
+        history = _history(opened, scan_id) if output_format == OutputFormat.html else []
+    if output_format == OutputFormat.html:
+        _write(html.render(assessment, explain, history=history if len(history) > 1 else ()),
+               output)
+        return
+    _emit(assessment, output_format, output, explain)
 
 
 @rules_app.command("check")

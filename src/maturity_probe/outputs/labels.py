@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from maturity_probe.assessment import ModelMaturity, Status
 from maturity_probe.evidence import Evidence
+
+PROJECT_URL = "https://pypi.org/project/maturity-probe/"
 
 STATUS_SYMBOL = {
     Status.met: "✔",
@@ -29,3 +33,10 @@ def level_text(model: ModelMaturity) -> str:
 def where(item: Evidence) -> str:
     """A short place for an evidence item: path:line for files, else its locator."""
     return item.locator
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z (a naive time is taken as UTC, as the store keeps it)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
