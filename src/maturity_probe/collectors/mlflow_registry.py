@@ -1,0 +1,1004 @@
+"""The `mlflow` collector: what an MLflow tracking server and model registry prove.
+
+It reads, in a bounded number of paginated requests (never one per model or version):
+experiments, the runs started in the lookback window, every registered model (with its
+aliases), every model version, and - in batches - the runs behind versions that are
+older than the window. From them it emits evidence about experiment tracking, runs
+reproducible from a git commit, automated runs, registered and versioned models, their
+lineage to runs, commits and data sets, production promotion, validation, documentation
+and retraining cadence, and per-model KPIs (configs/kpis.yaml).
+
+Credentials never touch the process environment: each source talks to MLflow's REST
+stores with its own `MlflowHostCreds`, built from the variables its config names.
+MLflow reads its HTTP timeout and retry knobs from the environment at every request, so
+those (not secrets) are set under a lock for the duration of one source's reads.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import itertools
+import json
+import logging
+import os
+import re
+import statistics
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import quote
+
+from pydantic import Field, field_validator, model_validator
+
+from maturity_probe.collectors import CollectContext, Collector, SourceConfig, SourceError
+from maturity_probe.collectors.repo import subject_for_remote
+from maturity_probe.config import secret_from_env
+from maturity_probe.evidence import Evidence, Strength
+
+INSTALL_HINT = "the mlflow collector needs `pip install 'maturity-probe[mlflow]'`"
+
+TRACKING_SIGNALS = ["tracking.runs_logged", "tracking.runs_from_git_commit", "tracking.automated_runs"]
+REGISTRY_SIGNALS = [
+    "registry.model_registered",
+    "registry.version_lineage",
+    "registry.dataset_lineage",
+    "registry.production_alias",
+    "registry.version_validated",
+    "registry.model_documented",
+    "registry.retraining_cadence",
+]
+# Registry signals whose evidence (or whose strongest strength) needs the versions' runs.
+RUN_DEPENDENT_SIGNALS = [
+    "registry.version_lineage",
+    "registry.dataset_lineage",
+    "registry.production_alias",
+    "registry.version_validated",
+    "registry.retraining_cadence",
+]
+
+COMMIT_TAG = "mlflow.source.git.commit"
+REPO_URL_TAGS = ("mlflow.source.git.repoURL", "mlflow.gitRepoURL")
+SOURCE_TYPE_TAG = "mlflow.source.type"
+USER_TAG = "mlflow.user"
+LOGGED_MODELS_TAG = "mlflow.log-model.history"  # MLflow 2.x: flavors, signature, input example
+PROMPT_TAG = "mlflow.prompt.is_prompt"  # MLflow 3 keeps prompts in the registry: not models
+
+EXPERIMENT_PAGE = 1000
+RUN_PAGE = 1000
+MODEL_PAGE = 1000  # the server's maximum for registered models
+VERSION_PAGE = 10000
+RUN_IDS_PER_REQUEST = 200
+EXPERIMENT_IDS_PER_REQUEST = 500
+FALSY_TAG_VALUES = {"", "0", "false", "no", "none", "null"}
+DAY = timedelta(days=1)
+
+_HTTP_SETTINGS_LOCK = threading.Lock()
+
+
+class MlflowSource(SourceConfig):
+    """An MLflow tracking server and model registry, read over its REST API."""
+
+    type: Literal["mlflow"] = "mlflow"
+    tracking_uri: str = Field(description="Base URL of the tracking server, e.g. http://mlflow:5000.")
+    registry_uri: str | None = Field(None, description="Model registry URL (default: tracking_uri).")
+    token_env: str | None = Field(None, description="Environment variable with a bearer token.")
+    username_env: str | None = Field(None, description="Environment variable with the basic-auth user.")
+    password_env: str | None = Field(None, description="Environment variable with the basic-auth password.")
+    timeout_seconds: int = Field(10, ge=1, le=600, description="Timeout of each HTTP request.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed request (5xx, 429, network).")
+    max_runs: int = Field(10000, ge=1, description="Most recent runs read from the lookback window.")
+    production_aliases: list[str] = Field(
+        default=["production", "prod", "champion", "live"],
+        description="Aliases that mark the version serving production (case-insensitive); "
+        "the `Production` stage counts too.",
+    )
+    staging_aliases: list[str] = Field(
+        default=["staging", "stage", "preprod", "pre-production", "qa", "test"],
+        description="Aliases that mark a pre-production environment (the `Staging` stage counts too).",
+    )
+    validation_tags: list[str] = Field(
+        default=["validation_status", "validation", "validated", "model_validation",
+                 "validation_result"],
+        description="Version (or run) tags that record a validation of the model.",
+    )
+    validation_pass_values: list[str] = Field(
+        default=["passed", "pass", "true", "success", "succeeded", "ok", "approved", "yes", "1"],
+        description="Values of those tags that mean the validation passed (case-insensitive).",
+    )
+    automation_source_types: list[str] = Field(
+        default=["JOB", "PROJECT"],
+        description="`mlflow.source.type` values of runs launched by automation.",
+    )
+    automation_users: list[str] = Field(
+        default=["ci", "ci-*", "*-ci", "github-actions*", "gitlab-ci*", "jenkins*", "airflow*",
+                 "argo*", "kubeflow*", "svc-*", "*-bot", "*[bot]"],
+        description="Run users (`mlflow.user`) that are automation; `*` matches anything.",
+    )
+    automation_tags: list[str] = Field(
+        default=["ci", "orchestrator", "mlflow.databricks.jobID", "airflow_dag_id"],
+        description="Run tags whose presence (with a value other than false/0/no) marks automation.",
+    )
+
+    @field_validator("tracking_uri", "registry_uri")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL of an MLflow server")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _basic_auth_pair(self) -> MlflowSource:
+        if bool(self.username_env) != bool(self.password_env):
+            raise ValueError("username_env and password_env go together")
+        return self
+
+
+# -- what the server holds, reduced to the facts the evidence needs ------------------------
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    run_id: str
+    experiment_id: str
+    status: str
+    started: datetime | None
+    ended: datetime | None
+    user: str
+    tags: dict[str, str]
+    datasets: tuple[str, ...]  # "name@digest" of logged input data sets
+    commit: str | None  # mlflow.source.git.commit
+    repo: str | None  # subject of the git remote it ran from (github:owner/name, ...)
+    automated_by: str | None  # why it counts as launched by automation, None if manual
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "FINISHED"
+
+    @property
+    def last_activity(self) -> datetime | None:
+        return self.ended or self.started
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    model: str
+    version: int
+    created: datetime | None
+    updated: datetime | None
+    run_id: str
+    status: str
+    stage: str
+    tags: dict[str, str]
+    description: str
+
+
+@dataclass
+class ModelFacts:
+    name: str
+    created: datetime | None
+    description: str
+    tags: dict[str, str]
+    aliases: dict[str, int]
+    versions: list[VersionFacts] = field(default_factory=list)
+
+
+@dataclass
+class Snapshot:
+    """Everything read from one server, before any interpretation."""
+
+    experiments: dict[str, str] = field(default_factory=dict)  # id -> name
+    recent_runs: list[RunFacts] = field(default_factory=list)
+    runs: dict[str, RunFacts] = field(default_factory=dict)  # recent + those behind versions
+    models: list[ModelFacts] = field(default_factory=list)
+    runs_truncated: bool = False
+    tracking_ok: bool = False
+    registry_ok: bool = False
+
+
+class ServerError(Exception):
+    """A request to the server failed; the message is a one-line reason."""
+
+
+def _time(millis: Any) -> datetime | None:
+    if not isinstance(millis, int) or millis <= 0:
+        return None
+    return datetime.fromtimestamp(millis / 1000, UTC)
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """A user pattern where only `*` is special (so `name[bot]` means what it says)."""
+    return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$", re.I)
+
+
+def describe_failure(exc: BaseException, url: str, timeout: int) -> str:
+    """One line saying why a request to `url` failed, from MLflow's and requests' errors."""
+    import requests
+
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    text = " ".join(str(e) for e in chain)
+    for error in chain:
+        if isinstance(error, requests.exceptions.Timeout):
+            return f"{url} did not answer within {timeout} s (timeout)"
+        if isinstance(error, requests.exceptions.RetryError):
+            status = re.search(r"too many (\d{3}) error responses", text)
+            answer = f"HTTP {status.group(1)}" if status else "errors"
+            return f"{url} answered {answer} (retries exhausted): not a working MLflow API"
+        if isinstance(error, requests.exceptions.ConnectionError):
+            if "refused" in text.lower():
+                return f"cannot connect to {url}: connection refused"
+            if "timed out" in text.lower():
+                return f"{url} did not answer within {timeout} s (timeout)"
+            return f"cannot connect to {url}: network error"
+        if isinstance(error, json.JSONDecodeError):
+            return f"{url} answered with a page that is not JSON: not an MLflow API"
+    http_status = getattr(exc, "get_http_status_code", None)
+    code = http_status() if callable(http_status) else None
+    if code == 401:
+        return (f"{url} refused the request: HTTP 401 unauthenticated "
+                "(check token_env or username_env/password_env)")
+    if code == 403:
+        return f"{url} refused the request: HTTP 403 permission denied for these credentials"
+    if code == 404:
+        return f"{url} has no such MLflow API endpoint (HTTP 404)"
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"{url}: {first_line[:200]}"
+
+
+class MlflowServer:
+    """Paginated reads of one MLflow server through MLflow's REST stores.
+
+    Each request asks `get_host_creds` once, which is where requests are counted and
+    where this source's own credentials are attached (never read from the environment).
+    """
+
+    def __init__(self, config: MlflowSource, token: str | None, username: str | None,
+                 password: str | None) -> None:
+        try:
+            registry_store = _mlflow("mlflow.store.model_registry.rest_store", "RestStore")
+            tracking_store = _mlflow("mlflow.store.tracking.rest_store", "RestStore")
+            host_creds = _mlflow("mlflow.utils.rest_utils", "MlflowHostCreds")
+        except ImportError as exc:
+            raise SourceError(INSTALL_HINT) from exc
+        self.config = config
+        self.requests = 0
+        self._count_lock = threading.Lock()
+        self.tracking_uri = config.tracking_uri
+        self.registry_uri = config.registry_uri or config.tracking_uri
+
+        def creds_for(host: str) -> Callable[[], Any]:
+            def creds() -> Any:
+                with self._count_lock:
+                    self.requests += 1
+                return host_creds(host=host, token=token, username=username, password=password)
+
+            return creds
+
+        self.tracking: Any = tracking_store(creds_for(self.tracking_uri))
+        self.registry: Any = registry_store(creds_for(self.registry_uri))
+
+    @contextmanager
+    def http_settings(self) -> Iterator[None]:
+        """MLflow's timeout/retry knobs for this source, restored afterwards."""
+        knobs = {
+            "MLFLOW_HTTP_REQUEST_TIMEOUT": str(self.config.timeout_seconds),
+            "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(self.config.max_retries),
+            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+            "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
+        }
+        rest_logger = logging.getLogger("mlflow.utils.rest_utils")
+        with _HTTP_SETTINGS_LOCK:
+            saved = {key: os.environ.get(key) for key in knobs}
+            level = rest_logger.level
+            os.environ.update(knobs)
+            rest_logger.setLevel(logging.ERROR)  # its warnings would repeat our reason
+            try:
+                yield
+            finally:
+                rest_logger.setLevel(level)
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
+
+    def _call(self, url: str, read: Callable[[], Any]) -> Any:
+        try:
+            return read()
+        except Exception as exc:  # MLflow raises many types; each becomes one line
+            raise ServerError(describe_failure(exc, url, self.config.timeout_seconds)) from exc
+
+    def _pages(self, url: str, search: Callable[[str | None], Any], limit: int | None = None
+               ) -> tuple[list[Any], bool]:
+        """Every page of a search (up to `limit` items); True when the limit cut it short."""
+        items: list[Any] = []
+        token: str | None = None
+        while True:
+            page = self._call(url, functools.partial(search, token))
+            items.extend(page)
+            token = getattr(page, "token", None)
+            if not token:
+                return items, False
+            if limit is not None and len(items) >= limit:
+                return items[:limit], True
+
+    def experiments(self) -> list[Any]:
+        view = _mlflow("mlflow.entities", "ViewType")
+
+        def search(token: str | None) -> Any:
+            return self.tracking.search_experiments(view_type=view.ACTIVE_ONLY,
+                                                    max_results=EXPERIMENT_PAGE, page_token=token)
+
+        found, _ = self._pages(self.tracking_uri, search)
+        return found
+
+    def runs(self, experiment_ids: list[str], filter_string: str, limit: int | None
+             ) -> tuple[list[Any], bool]:
+        view = _mlflow("mlflow.entities", "ViewType")
+        found: list[Any] = []
+        truncated = False
+        for start in range(0, len(experiment_ids), EXPERIMENT_IDS_PER_REQUEST):
+            chunk = experiment_ids[start:start + EXPERIMENT_IDS_PER_REQUEST]
+            left = None if limit is None else limit - len(found)
+            if left is not None and left <= 0:
+                return found, True
+            page_size = RUN_PAGE if left is None else min(RUN_PAGE, left)
+
+            def search(token: str | None, chunk: list[str] = chunk, page_size: int = page_size) -> Any:
+                return self.tracking.search_runs(chunk, filter_string, view.ALL, page_size,
+                                                 ["attributes.start_time DESC"], token)
+
+            items, cut = self._pages(self.tracking_uri, search, left)
+            found.extend(items)
+            truncated = truncated or cut
+        return found, truncated
+
+    def registered_models(self) -> list[Any]:
+        def search(token: str | None) -> Any:
+            return self.registry.search_registered_models(max_results=MODEL_PAGE, page_token=token)
+
+        found, _ = self._pages(self.registry_uri, search)
+        return found
+
+    def model_versions(self) -> list[Any]:
+        def search(token: str | None) -> Any:
+            return self.registry.search_model_versions(max_results=VERSION_PAGE, page_token=token)
+
+        found, _ = self._pages(self.registry_uri, search)
+        return found
+
+
+# -- the collector -------------------------------------------------------------------------
+
+
+class MlflowCollector(Collector):
+    """Reads an MLflow tracking server and registry (see the module docstring)."""
+
+    type = "mlflow"
+    config_model = MlflowSource
+
+    def __init__(self, config: MlflowSource, ctx: CollectContext) -> None:
+        super().__init__(config, ctx)
+        self.config: MlflowSource = config
+        self.ui = config.tracking_uri
+        self.server_subject = f"mlflow:{config.name}"
+        self.window_start = ctx.now - timedelta(days=config.lookback_days)
+        self._users = [_wildcard(p) for p in config.automation_users]
+        self._source_types = {t.upper() for t in config.automation_source_types}
+        self._production = {a.lower() for a in config.production_aliases}
+        self._staging = {a.lower() for a in config.staging_aliases}
+        self._passing = {v.lower() for v in config.validation_pass_values}
+
+    @classmethod
+    def signals(cls) -> frozenset[str]:
+        return frozenset(TRACKING_SIGNALS + REGISTRY_SIGNALS)
+
+    # -- reading ---------------------------------------------------------------------
+    def credentials(self) -> tuple[str | None, str | None, str | None]:
+        config = self.config
+        values = []
+        for variable in (config.token_env, config.username_env, config.password_env):
+            value = secret_from_env(variable)
+            if variable and value is None:
+                raise SourceError(f"environment variable {variable} is not set (named in the config)")
+            values.append(value)
+        return values[0], values[1], values[2]
+
+    def collect(self) -> Iterator[Evidence]:
+        server = MlflowServer(self.config, *self.credentials())
+        try:
+            with server.http_settings():
+                snapshot = self.read(server)
+        finally:
+            self.status.requests = server.requests
+        yield from self.tracking_evidence(snapshot)
+        for model in snapshot.models:
+            yield from self.model_evidence(model, snapshot)
+
+    def read(self, server: MlflowServer) -> Snapshot:
+        """Tracking (experiments, recent runs) and registry (models, versions) are read
+        concurrently, then the runs behind older versions; a side that fails makes the
+        source partial, both failing make it failed."""
+        snapshot = Snapshot()
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlflow-read") as pool:
+            tracking = pool.submit(self.read_tracking, server, snapshot)
+            registry = pool.submit(self.read_registry, server, snapshot)
+            tracking_error, registry_error = _error_of(tracking), _error_of(registry)
+        if tracking_error and registry_error:
+            raise SourceError(tracking_error)
+        if tracking_error:
+            self.partial(f"tracking: {tracking_error}", TRACKING_SIGNALS + RUN_DEPENDENT_SIGNALS)
+        if registry_error:
+            self.partial(f"registry: {registry_error}", REGISTRY_SIGNALS)
+        snapshot.tracking_ok, snapshot.registry_ok = not tracking_error, not registry_error
+        if snapshot.runs_truncated:
+            self.status.warnings.append(
+                f"more than {self.config.max_runs} runs started in the last "
+                f"{self.config.lookback_days} days: only the most recent {self.config.max_runs} "
+                "were read (raise max_runs to read more)")
+        if snapshot.tracking_ok and snapshot.registry_ok:
+            try:
+                self.read_version_runs(server, snapshot)
+            except ServerError as exc:
+                snapshot.tracking_ok = False
+                self.partial(f"runs of model versions: {exc}", RUN_DEPENDENT_SIGNALS)
+        return snapshot
+
+    def read_tracking(self, server: MlflowServer, snapshot: Snapshot) -> None:
+        """Experiments, and the runs started in the lookback window (most recent first)."""
+        experiments = server.experiments()
+        snapshot.experiments = {str(e.experiment_id): str(e.name) for e in experiments}
+        if not snapshot.experiments:
+            return
+        window = f"attributes.start_time >= {_millis(self.window_start)}"
+        runs, snapshot.runs_truncated = server.runs(sorted(snapshot.experiments, key=_id_order),
+                                                    window, self.config.max_runs)
+        for run in runs:
+            facts = self.run_facts(run)
+            snapshot.recent_runs.append(facts)
+            snapshot.runs[facts.run_id] = facts
+
+    def read_registry(self, server: MlflowServer, snapshot: Snapshot) -> None:
+        models: dict[str, ModelFacts] = {}
+        for item in server.registered_models():
+            tags = _tag_dict(item.tags)
+            if str(tags.get(PROMPT_TAG, "")).lower() == "true":
+                continue
+            aliases = {}
+            for alias, version in dict(getattr(item, "aliases", None) or {}).items():
+                try:
+                    aliases[str(alias)] = int(version)
+                except (TypeError, ValueError):
+                    continue
+            models[item.name] = ModelFacts(
+                name=item.name,
+                created=_time(item.creation_timestamp),
+                description=item.description or "",
+                tags=tags,
+                aliases=aliases,
+            )
+        for item in server.model_versions():
+            model = models.get(item.name)
+            if model is None:  # a prompt, or a model created between the two listings
+                continue
+            try:
+                number = int(item.version)
+            except (TypeError, ValueError):
+                continue
+            model.versions.append(VersionFacts(
+                model=item.name,
+                version=number,
+                created=_time(item.creation_timestamp),
+                updated=_time(item.last_updated_timestamp),
+                run_id=item.run_id or "",
+                status=str(item.status or ""),
+                stage=str(item.current_stage or "None"),
+                tags=_tag_dict(item.tags),
+                description=item.description or "",
+            ))
+        for model in models.values():
+            model.versions.sort(key=lambda v: v.version)
+        snapshot.models = [models[name] for name in sorted(models)]
+
+    def read_version_runs(self, server: MlflowServer, snapshot: Snapshot) -> None:
+        """The runs behind versions that the lookback search did not return, in batches."""
+        wanted = sorted({v.run_id for m in snapshot.models for v in m.versions
+                         if v.run_id and v.run_id not in snapshot.runs
+                         and re.fullmatch(r"[0-9a-zA-Z_-]+", v.run_id)})
+        if not wanted or not snapshot.experiments:
+            return
+        experiment_ids = sorted(snapshot.experiments, key=_id_order)
+        for start in range(0, len(wanted), RUN_IDS_PER_REQUEST):
+            chunk = wanted[start:start + RUN_IDS_PER_REQUEST]
+            ids = ", ".join(f"'{run_id}'" for run_id in chunk)
+            runs, _ = server.runs(experiment_ids, f"attributes.run_id IN ({ids})", None)
+            for run in runs:
+                facts = self.run_facts(run)
+                snapshot.runs[facts.run_id] = facts
+
+    # -- interpretation: helpers -----------------------------------------------------
+    def run_facts(self, run: Any) -> RunFacts:
+        """The facts of one MLflow Run entity that the evidence needs, computed once."""
+        info, data = run.info, run.data
+        tags = _tag_dict(getattr(data, "tags", None))
+        datasets: list[str] = []
+        inputs = getattr(run, "inputs", None)
+        for dataset_input in getattr(inputs, "dataset_inputs", None) or []:
+            dataset = getattr(dataset_input, "dataset", None)
+            if dataset is not None and getattr(dataset, "name", None):
+                digest = getattr(dataset, "digest", "") or ""
+                datasets.append(f"{dataset.name}@{digest}" if digest else str(dataset.name))
+        user = tags.get(USER_TAG) or str(info.user_id or "")
+        repo_url = next((tags[t] for t in REPO_URL_TAGS if tags.get(t)), None)
+        return RunFacts(
+            run_id=str(info.run_id),
+            experiment_id=str(info.experiment_id),
+            status=str(info.status or ""),
+            started=_time(info.start_time),
+            ended=_time(info.end_time),
+            user=user,
+            tags=tags,
+            datasets=tuple(sorted(set(datasets))),
+            commit=tags.get(COMMIT_TAG) or None,
+            repo=subject_for_remote(repo_url) if repo_url else None,
+            automated_by=self.automation_marker(tags, user),
+        )
+
+    def automation_marker(self, tags: dict[str, str], user: str) -> str | None:
+        """Why a run counts as launched by automation, or None when it looks manual."""
+        source_type = tags.get(SOURCE_TYPE_TAG, "").upper()
+        if source_type in self._source_types:
+            return f"source type {source_type}"
+        if user and any(p.match(user) for p in self._users):
+            return f"user {user}"
+        for tag in self.config.automation_tags:
+            value = tags.get(tag)
+            if value is not None and value.strip().lower() not in FALSY_TAG_VALUES:
+                return f"tag {tag}"
+        return None
+
+    def in_window(self, moment: datetime | None) -> bool:
+        return moment is not None and moment >= self.window_start
+
+    def experiment_url(self, experiment_id: str) -> str:
+        return f"{self.ui}/#/experiments/{experiment_id}"
+
+    def model_url(self, name: str) -> str:
+        return f"{self.ui}/#/models/{quote(name, safe='')}"
+
+    def version_url(self, version: VersionFacts) -> str:
+        return f"{self.model_url(version.model)}/versions/{version.version}"
+
+    def model_subject(self, name: str) -> str:
+        return f"{self.server_subject}/{name}"
+
+    def commit_of(self, version: VersionFacts, run: RunFacts | None) -> str | None:
+        return (run.commit if run else None) or version.tags.get(COMMIT_TAG) or None
+
+    def recency_strength(self, version: VersionFacts, run: RunFacts | None) -> Strength:
+        """verified: created in the window from a FINISHED run; active: created in the window."""
+        if not self.in_window(version.created):
+            return Strength.declared
+        return Strength.verified if run is not None and run.finished else Strength.active
+
+    def validation_of(self, version: VersionFacts, run: RunFacts | None) -> tuple[str, str] | None:
+        """(tag, value) of the validation recorded on the version, else on its run."""
+        for tags in (version.tags, run.tags if run else {}):
+            for tag in self.config.validation_tags:
+                value = tags.get(tag)
+                if value is not None and value.strip():
+                    return tag, value.strip()
+        return None
+
+    def production_marks(self, model: ModelFacts) -> dict[int, list[str]]:
+        """Version -> how it is marked as production (aliases, or the Production stage)."""
+        marks: dict[int, list[str]] = {}
+        for alias, number in sorted(model.aliases.items()):
+            if alias.lower() in self._production:
+                marks.setdefault(number, []).append(f"alias {alias}")
+        for version in model.versions:
+            if version.stage.lower() == "production":
+                marks.setdefault(version.version, []).append("stage Production")
+        return marks
+
+    def environments(self, model: ModelFacts) -> list[str]:
+        found = set()
+        for alias in model.aliases:
+            if alias.lower() in self._production:
+                found.add("production")
+            elif alias.lower() in self._staging:
+                found.add("staging")
+        for version in model.versions:
+            if version.stage.lower() in ("production", "staging"):
+                found.add(version.stage.lower())
+        return sorted(found)
+
+    # -- interpretation: tracking ----------------------------------------------------
+    def tracking_evidence(self, snapshot: Snapshot) -> Iterator[Evidence]:
+        by_experiment: dict[str, list[RunFacts]] = {}
+        for run in snapshot.recent_runs:
+            by_experiment.setdefault(run.experiment_id, []).append(run)
+        for experiment_id in sorted(by_experiment, key=_id_order):
+            runs = by_experiment[experiment_id]
+            name = snapshot.experiments.get(experiment_id, experiment_id)
+            yield from self.experiment_evidence(experiment_id, name, runs)
+
+    def experiment_evidence(self, experiment_id: str, name: str, runs: list[RunFacts]
+                            ) -> Iterator[Evidence]:
+        locator = self.experiment_url(experiment_id)
+        days = self.config.lookback_days
+        finished = [r for r in runs if r.finished]
+        yield self.evidence(
+            signal="tracking.runs_logged",
+            subject=self.server_subject,
+            locator=locator,
+            strength=Strength.verified if finished else Strength.active,
+            summary=(f"experiment `{name}` logged {_plural(len(runs), 'run')} in the last {days} days "
+                     f"({len(finished)} finished)"),
+            occurred_at=_latest(r.last_activity for r in runs),
+            attributes={
+                "experiment": name,
+                "runs": len(runs),
+                "finished_runs": len(finished),
+                "failed_runs": sum(r.status in ("FAILED", "KILLED") for r in runs),
+                "users": len({r.user for r in runs if r.user}),
+            },
+        )
+        with_commit = [r for r in runs if r.commit]
+        if with_commit:
+            repos = sorted({r.repo for r in with_commit if r.repo})
+            yield self.evidence(
+                signal="tracking.runs_from_git_commit",
+                subject=self.server_subject,
+                locator=locator,
+                strength=Strength.verified if any(r.finished for r in with_commit) else Strength.active,
+                summary=(f"{len(with_commit)} of {len(runs)} recent runs of experiment `{name}` "
+                         f"record the git commit they ran"
+                         + (f" (from {', '.join(repos)})" if repos else "")),
+                occurred_at=_latest(r.last_activity for r in with_commit),
+                attributes={
+                    "experiment": name,
+                    "runs": len(runs),
+                    "runs_with_commit": len(with_commit),
+                    "commit_share": _percent(len(with_commit), len(runs)),
+                    "repos": repos,
+                },
+                links=repos,
+            )
+        automated = [(r, r.automated_by) for r in runs if r.automated_by]
+        if automated:
+            done = [r for r, _ in automated if r.finished]
+            markers = sorted({m for _, m in automated})
+            yield self.evidence(
+                signal="tracking.automated_runs",
+                subject=self.server_subject,
+                locator=locator,
+                strength=Strength.verified if done else Strength.active,
+                summary=(f"{len(automated)} recent runs of experiment `{name}` were launched by "
+                         f"automation ({', '.join(markers[:3])}), {len(done)} finished"),
+                occurred_at=_latest(r.last_activity for r, _ in automated),
+                attributes={
+                    "experiment": name,
+                    "automated_runs": len(automated),
+                    "finished_automated_runs": len(done),
+                    "markers": markers[:10],
+                },
+            )
+
+    # -- interpretation: registry ----------------------------------------------------
+    def model_evidence(self, model: ModelFacts, snapshot: Snapshot) -> Iterator[Evidence]:
+        versions = model.versions
+        runs = {v.version: snapshot.runs.get(v.run_id) if v.run_id else None for v in versions}
+        repos = sorted({r.repo for r in runs.values() if r and r.repo})
+        yield self.registered(model, runs, repos)
+        if not versions:
+            return
+        yield from self.lineage(model, runs, repos)
+        yield from self.dataset_lineage(model, runs)
+        yield from self.production(model, runs)
+        yield from self.validation(model, runs)
+        yield from self.documentation(model, runs)
+        yield from self.cadence(model, runs)
+
+    def registered(self, model: ModelFacts, runs: dict[int, RunFacts | None], repos: list[str]
+                   ) -> Evidence:
+        versions = model.versions
+        recent = [v for v in versions if self.in_window(v.created)]
+        latest = versions[-1] if versions else None
+        attributes: dict[str, Any] = {
+            "versions": len(versions),
+            "latest_version": latest.version if latest else None,
+        }
+        attributes.update(self.kpis(model, runs))
+        return self.evidence(
+            signal="registry.model_registered",
+            subject=self.model_subject(model.name),
+            locator=self.model_url(model.name),
+            strength=Strength.active if recent else Strength.declared,
+            summary=(f"model `{model.name}` is registered with {_plural(len(versions), 'version')}"
+                     + (f", {len(recent)} created in the last {self.config.lookback_days} days"
+                        if recent else "")),
+            occurred_at=_latest(v.created for v in versions) if versions else model.created,
+            attributes=attributes,
+            links=repos,
+        )
+
+    def kpis(self, model: ModelFacts, runs: dict[int, RunFacts | None]) -> dict[str, Any]:
+        """Per-model KPIs (seed 002: versioning and lineage, time to market)."""
+        now = self.ctx.now
+        versions = model.versions
+        values: dict[str, Any] = {
+            "versions_30d": sum(1 for v in versions if v.created and v.created >= now - 30 * DAY),
+            "versions_90d": sum(1 for v in versions if v.created and v.created >= now - 90 * DAY),
+        }
+        recent = sorted(v.created for v in versions if self.in_window(v.created) and v.created)
+        if len(recent) >= 2:
+            gaps = [(b - a) / DAY for a, b in itertools.pairwise(recent)]
+            values["median_days_between_versions"] = round(statistics.median(gaps), 2)
+        marks = self.production_marks(model)
+        production = [v for v in versions if v.version in marks]
+        if production:
+            newest = max(production, key=lambda v: v.version)
+            if newest.created:
+                values["production_version_age_days"] = round((now - newest.created) / DAY, 2)
+            run = runs.get(newest.version)
+            promoted = newest.updated if newest.stage.lower() == "production" else None
+            if run and run.ended and promoted:
+                values["lead_time_run_to_production_hours"] = _hours(promoted - run.ended)
+        leads = [
+            _hours(v.created - run.ended)
+            for v in versions
+            if self.in_window(v.created) and v.created
+            for run in [runs.get(v.version)] if run and run.ended
+        ]
+        if leads:
+            values["lead_time_run_to_version_hours"] = round(statistics.median(leads), 2)
+        if versions:
+            traced = sum(1 for v in versions if self.commit_of(v, runs.get(v.version)))
+            values["lineage_coverage_percent"] = _percent(traced, len(versions))
+        return values
+
+    def lineage(self, model: ModelFacts, runs: dict[int, RunFacts | None], repos: list[str]
+                ) -> Iterator[Evidence]:
+        with_run = [v for v in model.versions if v.run_id]
+        with_commit = [v for v in model.versions if self.commit_of(v, runs.get(v.version))]
+        if not with_run and not with_commit:
+            return
+        newest = max(with_commit or with_run, key=lambda v: v.version)
+        run = runs.get(newest.version)
+        commit = self.commit_of(newest, run)
+        total = len(model.versions)
+        yield self.evidence(
+            signal="registry.version_lineage",
+            subject=self.model_subject(model.name),
+            locator=self.version_url(newest),
+            strength=self.recency_strength(newest, run),
+            summary=(f"{len(with_run)} of {total} versions of `{model.name}` record their source run, "
+                     f"{len(with_commit)} trace to a git commit"
+                     + (f" (version {newest.version}: commit {commit[:12]})" if commit else "")),
+            occurred_at=newest.created,
+            attributes={
+                "versions": total,
+                "versions_with_run": len(with_run),
+                "versions_with_commit": len(with_commit),
+                "lineage_coverage_percent": _percent(len(with_commit), total),
+                "latest_commit": commit,
+                "repos": repos,
+            },
+            links=repos,
+        )
+
+    def dataset_lineage(self, model: ModelFacts, runs: dict[int, RunFacts | None]
+                        ) -> Iterator[Evidence]:
+        traced = [v for v in model.versions if (r := runs.get(v.version)) and r.datasets]
+        if not traced:
+            return
+        newest = traced[-1]
+        run = runs.get(newest.version)
+        datasets = sorted({d for v in traced for r in [runs.get(v.version)] if r for d in r.datasets})
+        yield self.evidence(
+            signal="registry.dataset_lineage",
+            subject=self.model_subject(model.name),
+            locator=self.version_url(newest),
+            strength=self.recency_strength(newest, run),
+            summary=(f"{len(traced)} of {len(model.versions)} versions of `{model.name}` come from runs "
+                     f"that logged their input data sets ({', '.join(datasets[:3])})"),
+            occurred_at=newest.created,
+            attributes={"versions_with_datasets": len(traced), "datasets": datasets[:10]},
+        )
+
+    def production(self, model: ModelFacts, runs: dict[int, RunFacts | None]) -> Iterator[Evidence]:
+        marks = self.production_marks(model)
+        by_number = {v.version: v for v in model.versions}
+        environments = self.environments(model)
+        for number in sorted(marks):
+            version = by_number.get(number)
+            if version is None:  # an alias pointing at a deleted version
+                continue
+            run = runs.get(number)
+            proven = version.status.upper() == "READY" and run is not None and run.finished
+            how = ", ".join(marks[number])
+            yield self.evidence(
+                signal="registry.production_alias",
+                subject=self.model_subject(model.name),
+                locator=self.version_url(version),
+                strength=Strength.verified if proven else Strength.declared,
+                summary=(f"version {number} of `{model.name}` is in production ({how})"
+                         + ("; its training run finished successfully" if proven
+                            else "; its training run is not known to have finished")),
+                occurred_at=version.updated if version.stage.lower() == "production" else version.created,
+                attributes={
+                    "version": number,
+                    "marked_by": marks[number],
+                    "run_status": run.status if run else None,
+                    "environments": environments,
+                    "environment_count": len(environments),
+                },
+            )
+
+    def validation(self, model: ModelFacts, runs: dict[int, RunFacts | None]) -> Iterator[Evidence]:
+        records = [(v, rec) for v in model.versions
+                   for rec in [self.validation_of(v, runs.get(v.version))] if rec]
+        if not records:
+            return
+        passed = [v for v, (_, value) in records if value.lower() in self._passing]
+        newest, (tag, value) = records[-1]
+        shown = passed[-1] if passed else newest
+        strength = self.recency_strength(shown, runs.get(shown.version))
+        if not passed and strength == Strength.verified:
+            strength = Strength.active  # recorded recently, but no version passed
+        yield self.evidence(
+            signal="registry.version_validated",
+            subject=self.model_subject(model.name),
+            locator=self.version_url(shown),
+            strength=strength,
+            summary=(f"{len(records)} versions of `{model.name}` record a validation, "
+                     f"{len(passed)} passed (version {newest.version}: {tag}={value})"),
+            occurred_at=shown.created,
+            attributes={
+                "validated_versions": len(records),
+                "passed_versions": len(passed),
+                "latest_result": value,
+                "tags": sorted({t for _, (t, _) in records}),
+            },
+        )
+
+    def documentation(self, model: ModelFacts, runs: dict[int, RunFacts | None]
+                      ) -> Iterator[Evidence]:
+        described = [v for v in model.versions if v.description.strip()]
+        signature, example = _logged_model_docs([r for r in runs.values() if r])
+        chars = len(model.description.strip())
+        if not chars and not described and not signature and not example:
+            return
+        parts = []
+        if chars:
+            parts.append(f"a {chars}-character description")
+        if described:
+            parts.append(f"{len(described)} described versions")
+        if signature:
+            parts.append("a logged input/output signature")
+        if example:
+            parts.append("a logged input example")
+        yield self.evidence(
+            signal="registry.model_documented",
+            subject=self.model_subject(model.name),
+            locator=self.model_url(model.name),
+            strength=Strength.declared,
+            summary=f"model `{model.name}` is documented in the registry: {', '.join(parts)}",
+            attributes={
+                "description_chars": chars,
+                "described_versions": len(described),
+                "signature": signature,
+                "input_example": example,
+            },
+        )
+
+    def cadence(self, model: ModelFacts, runs: dict[int, RunFacts | None]) -> Iterator[Evidence]:
+        recent = [v for v in model.versions if self.in_window(v.created) and v.created]
+        if len(recent) < 2:
+            return
+        automated = [v for v in recent for r in [runs.get(v.version)]
+                     if r and r.finished and r.automated_by]
+        created = sorted(v.created for v in recent if v.created)
+        gaps = [(b - a) / DAY for a, b in itertools.pairwise(created)]
+        median = round(statistics.median(gaps), 2)
+        newest = recent[-1]
+        yield self.evidence(
+            signal="registry.retraining_cadence",
+            subject=self.model_subject(model.name),
+            locator=self.model_url(model.name),
+            strength=Strength.verified if len(automated) >= 2 else Strength.active,
+            summary=(f"`{model.name}` got {len(recent)} new versions in the last "
+                     f"{self.config.lookback_days} days, one every {median:g} days (median); "
+                     f"{len(automated)} from automated runs that finished"),
+            occurred_at=newest.created,
+            attributes={
+                "versions_in_lookback": len(recent),
+                "median_days_between_versions": median,
+                "automated_versions": len(automated),
+            },
+        )
+
+
+# -- small helpers -------------------------------------------------------------------------
+
+
+def _mlflow(module: str, name: str) -> Any:
+    """An attribute of an MLflow module, imported on first use (mlflow is an optional extra)."""
+    return getattr(importlib.import_module(module), name)
+
+
+def _error_of(future: Future[None]) -> str | None:
+    """The one-line reason a read failed, or None when it worked."""
+    try:
+        future.result()
+    except ServerError as exc:
+        return str(exc)
+    return None
+
+
+def _tag_dict(tags: Any) -> dict[str, str]:
+    if isinstance(tags, dict):
+        return {str(k): str(v) for k, v in tags.items()}
+    found = {}
+    for tag in tags or []:
+        key = getattr(tag, "key", None)
+        if key is not None:
+            found[str(key)] = str(getattr(tag, "value", ""))
+    return found
+
+
+def _logged_model_docs(runs: Iterable[RunFacts]) -> tuple[bool | None, bool | None]:
+    """(signature, input example) of models logged by these runs, from MLflow 2.x's
+    `mlflow.log-model.history` tag; (None, None) when no run carries it (unknown)."""
+    signature: bool | None = None
+    example: bool | None = None
+    for run in runs:
+        raw = run.tags.get(LOGGED_MODELS_TAG)
+        if not raw:
+            continue
+        try:
+            entries = json.loads(raw)
+        except ValueError:
+            continue
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            signature = bool(signature) or bool(entry.get("signature"))
+            example = bool(example) or bool(entry.get("saved_input_example_info"))
+    return signature, example
+
+
+def _id_order(experiment_id: str) -> tuple[int, str]:
+    return (int(experiment_id), "") if experiment_id.isdigit() else (1 << 62, experiment_id)
+
+
+def _latest(moments: Iterable[datetime | None]) -> datetime | None:
+    known = [m for m in moments if m is not None]
+    return max(known) if known else None
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def _hours(delta: timedelta) -> float:
+    return round(max(delta.total_seconds(), 0.0) / 3600, 2)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
