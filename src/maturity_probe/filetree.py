@@ -63,16 +63,18 @@ class LocalTree:
         return self._paths
 
     def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes:
-        full = self.root / path
+        full = os.path.join(self.root, path)
         try:
-            info = full.stat()  # follows symlinks; a loop raises OSError (ELOOP)
+            if stat.S_ISLNK(os.lstat(full).st_mode):
+                # only links need resolving (listings never descend into linked folders)
+                if not Path(os.path.realpath(full)).is_relative_to(self.root):
+                    raise Unreadable("symlink leads outside the repository")
+            info = os.stat(full)  # follows symlinks; a loop raises OSError (ELOOP)
             if not stat.S_ISREG(info.st_mode):
                 raise Unreadable("not a regular file")
-            if not full.resolve().is_relative_to(self.root):
-                raise Unreadable("symlink leads outside the repository")
             if info.st_size > limit:
                 raise Unreadable(f"larger than {limit // 1000} kB")
-            with full.open("rb") as handle:
+            with open(full, "rb") as handle:
                 return handle.read(limit + 1)
         except Unreadable:
             raise

@@ -120,8 +120,26 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z", re.IGNORECASE)
 
 
+# `**/*.ext` (ext without wildcards) or `**/name` (a plain file name)
+_SIMPLE_GLOB = re.compile(r"^\*\*/(?:\*\.(?P<ext>[A-Za-z0-9_.-]+)|(?P<name>[A-Za-z0-9_.-]+))$")
+
+
+@dataclass(frozen=True)
+class _PathIndex:
+    by_suffix: dict[str, list[str]]
+    by_name: dict[str, list[str]]
+
+
+@lru_cache(maxsize=256)
+def globs_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex matching any of the globs."""
+    if not patterns:
+        return re.compile(r"(?!)")
+    return re.compile("|".join(f"(?:{glob_regex(p).pattern})" for p in patterns), re.IGNORECASE)
+
+
 def path_matches(path: str, *patterns: str) -> bool:
-    return any(glob_regex(p).match(path) for p in patterns)
+    return globs_regex(tuple(sorted(set(patterns)))).match(path) is not None
 
 
 class RepoContext:
@@ -143,9 +161,44 @@ class RepoContext:
 
     # -- listing ---------------------------------------------------------------
     def matching(self, *patterns: str) -> list[str]:
-        """Paths matching any glob, in sorted order."""
-        regexes = [glob_regex(p) for p in patterns]
-        return [p for p in self.paths if any(r.match(p) for r in regexes)]
+        """Paths matching any glob, in sorted order (one combined regex, memoized)."""
+        key = "matching:" + "\x1f".join(sorted(set(patterns)))
+
+        def build() -> list[str]:
+            # `**/*.ext` and `**/name` globs are answered from an index of the paths; only
+            # the other shapes are matched path by path.
+            index = self._path_index
+            found: set[str] = set()
+            complex_globs = []
+            for pattern in set(patterns):
+                simple = _SIMPLE_GLOB.match(pattern)
+                if simple and simple.group("ext"):
+                    found.update(index.by_suffix.get(simple.group("ext").lower(), ()))
+                elif simple:
+                    found.update(index.by_name.get(simple.group("name").lower(), ()))
+                else:
+                    complex_globs.append(pattern)
+            if complex_globs:
+                combined = globs_regex(tuple(sorted(complex_globs)))
+                found.update(p for p in self.paths if combined.match(p))
+            return sorted(found)
+
+        return list(self.derived(key, build))
+
+    @property
+    def _path_index(self) -> _PathIndex:
+        def build() -> _PathIndex:
+            by_suffix: dict[str, list[str]] = {}
+            by_name: dict[str, list[str]] = {}
+            for path in self.paths:
+                name = path.rsplit("/", 1)[-1].lower()
+                by_name.setdefault(name, []).append(path)
+                parts = name.split(".")
+                for i in range(1, len(parts)):  # "a.rules.yml" -> "rules.yml", "yml"
+                    by_suffix.setdefault(".".join(parts[i:]), []).append(path)
+            return _PathIndex(by_suffix, by_name)
+
+        return self.derived("_path_index", build)
 
     def exists(self, path: str) -> bool:
         return path in self._path_set
