@@ -734,7 +734,7 @@ class MlflowCollector(Collector):
                         if recent else "")),
             occurred_at=_latest(v.created for v in versions) if versions else model.created,
             attributes=attributes,
-            links=repos,
+            links=[*repos, f"model:{model.name}"],
         )
 
     def kpis(self, model: ModelFacts, runs: dict[int, RunFacts | None]) -> dict[str, Any]:
@@ -799,7 +799,7 @@ class MlflowCollector(Collector):
                 "latest_commit": commit,
                 "repos": repos,
             },
-            links=repos,
+            links=[*repos, f"model:{model.name}"],
         )
 
     def dataset_lineage(self, model: ModelFacts, runs: dict[int, RunFacts | None]
@@ -813,6 +813,7 @@ class MlflowCollector(Collector):
         yield self.evidence(
             signal="registry.dataset_lineage",
             subject=self.model_subject(model.name),
+            links=[f"model:{model.name}"],
             locator=self.version_url(newest),
             strength=self.recency_strength(newest, run),
             summary=(f"{len(traced)} of {len(model.versions)} versions of `{model.name}` come from runs "
@@ -835,6 +836,7 @@ class MlflowCollector(Collector):
             yield self.evidence(
                 signal="registry.production_alias",
                 subject=self.model_subject(model.name),
+                links=[f"model:{model.name}"],
                 locator=self.version_url(version),
                 strength=Strength.verified if proven else Strength.declared,
                 summary=(f"version {number} of `{model.name}` is in production ({how})"
@@ -864,6 +866,7 @@ class MlflowCollector(Collector):
         yield self.evidence(
             signal="registry.version_validated",
             subject=self.model_subject(model.name),
+            links=[f"model:{model.name}"],
             locator=self.version_url(shown),
             strength=strength,
             summary=(f"{len(records)} versions of `{model.name}` record a validation, "
@@ -896,6 +899,7 @@ class MlflowCollector(Collector):
         yield self.evidence(
             signal="registry.model_documented",
             subject=self.model_subject(model.name),
+            links=[f"model:{model.name}"],
             locator=self.model_url(model.name),
             strength=Strength.declared,
             summary=f"model `{model.name}` is documented in the registry: {', '.join(parts)}",
@@ -920,6 +924,7 @@ class MlflowCollector(Collector):
         yield self.evidence(
             signal="registry.retraining_cadence",
             subject=self.model_subject(model.name),
+            links=[f"model:{model.name}"],
             locator=self.model_url(model.name),
             strength=Strength.verified if len(automated) >= 2 else Strength.active,
             summary=(f"`{model.name}` got {len(recent)} new versions in the last "

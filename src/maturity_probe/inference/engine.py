@@ -27,9 +27,11 @@ from maturity_probe.assessment import (
     NextLevel,
     RequirementResult,
     Status,
+    SystemMaturity,
     ToolInfo,
 )
 from maturity_probe.evidence import Evidence, SourceState, SourceStatus, Strength
+from maturity_probe.inference.correlate import System
 from maturity_probe.inference.rules import (
     AllOf,
     AnyOf,
@@ -138,6 +140,7 @@ class Evaluator:
         spec = self.rules.signals[signal]
         capable = sorted(t for t, best in spec.emitted_by.items() if best.at_least(strength))
         reasons = []
+        unscanned = []
         for source_type in capable:
             of_type = [s for s in self.sources if s.type == source_type]
             for source in of_type:
@@ -148,10 +151,13 @@ class Evaluator:
                 else:
                     return []
             if not of_type:
-                reasons.append(f"no {source_type} source was scanned")
+                unscanned.append(f"no {source_type} source was scanned")
         if not capable:
             reasons.append(f"no collector can show {signal} as {strength.value}")
-        return reasons
+        # A scanned source that could not look is the reason to read; source types nobody
+        # configured (several can show a file signal: repo, github, gitlab) only explain
+        # the gap when no capable source was scanned at all.
+        return reasons or unscanned
 
 
 def _combine_any(outcomes: list[Outcome]) -> Outcome:
@@ -316,8 +322,12 @@ def assess(
     model_ids: list[str] | None = None,
     exemptions: list[Exemption] | None = None,
     extra_kpis: list[Kpi] | None = None,
+    systems: list[System] | None = None,
 ) -> Assessment:
-    """The whole Assessment for one body of evidence; same inputs give the same bytes."""
+    """The whole Assessment for one body of evidence; same inputs give the same bytes.
+
+    With `systems` (from correlate), each ML system is also assessed over its own evidence.
+    """
     exemptions = sorted(exemptions or [], key=lambda e: e.target)
     evidence = sorted(evidence, key=lambda e: (e.subject, e.signal, e.locator, e.id))
     evaluator = Evaluator(rules, evidence, sources, now)
@@ -326,6 +336,28 @@ def assess(
         model_id: assess_model(rules.models[model_id], evaluator, exemptions)
         for model_id in chosen
     }
+    system_results: dict[str, SystemMaturity] = {}
+    assigned: set[str] = set()
+    for system in systems or []:
+        members = set(system.subjects)
+        own = [item for item in evidence if item.subject in members]
+        assigned.update(item.id for item in own)
+        own_evaluator = Evaluator(rules, own, sources, now)
+        system_results[system.name] = SystemMaturity(
+            name=system.name,
+            subjects=list(system.subjects),
+            declared=system.declared,
+            maturity={m: assess_model(rules.models[m], own_evaluator, exemptions) for m in chosen},
+            evidence=[item.id for item in own],
+        )
+    distribution: dict[str, dict[str, int]] = {}
+    for model_id in chosen:
+        counts: dict[str, int] = {}
+        for result in system_results.values():
+            level = str(result.maturity[model_id].level)
+            counts[level] = counts.get(level, 0) + 1
+        if counts:
+            distribution[model_id] = dict(sorted(counts.items(), key=lambda kv: int(kv[0])))
     capabilities = {}
     for cap_id in sorted(rules.capabilities):
         outcome = evaluator.capability(cap_id)
@@ -342,6 +374,11 @@ def assess(
         generated_at=now,
         target=target,
         maturity=maturity,
+        systems=system_results,
+        system_levels=distribution,
+        unassigned_evidence=(
+            [item.id for item in evidence if item.id not in assigned] if systems is not None else []
+        ),
         capabilities=capabilities,
         evidence=evidence,
         sources=sorted(sources, key=lambda s: s.name),
