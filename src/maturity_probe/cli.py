@@ -21,7 +21,7 @@ from maturity_probe.gate import EXIT_USAGE, compare, load_baseline, parse_min_le
 from maturity_probe.inference.rules import RulesError, RuleSet, load_rules
 from maturity_probe.outputs import RENDERERS, html, json_out, table
 from maturity_probe.outputs.files import write_atomic
-from maturity_probe.run import audit_checkout, check_models, scan_config
+from maturity_probe.run import audit_target, check_models, scan_config
 
 if TYPE_CHECKING:
     from maturity_probe.store import Store
@@ -113,7 +113,10 @@ def _emit(assessment: Assessment, fmt: OutputFormat, output: Path | None, explai
 
 @app.command()
 def audit(
-    path: Annotated[str, typer.Argument(help="A local checkout to audit.")],
+    path: Annotated[str, typer.Argument(
+        help="A local checkout, or a GitHub / GitLab repository URL (token from GITHUB_TOKEN / "
+        "GITLAB_TOKEN; MATURITY_PROBE_GITHUB_API_URL and MATURITY_PROBE_GITLAB_URL point at "
+        "another API root).")],
     model: ModelOption = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
@@ -127,8 +130,8 @@ def audit(
 ) -> None:
     """Audit a repository: a level per maturity model, each explained by evidence."""
     ruleset = load_rules(rules)
-    assessment = audit_checkout(Path(path), ruleset, models=check_models(ruleset, model or []),
-                                exemptions_file=exemptions)
+    assessment = audit_target(path, ruleset, models=check_models(ruleset, model or []),
+                              exemptions_file=exemptions)
     _emit(assessment, output_format, output, explain)
 
 
@@ -155,8 +158,8 @@ def _assess(path: str | None, config_file: Path | None, ruleset: RuleSet, models
         return scan_config(config, ruleset, models=chosen, only=only, skip=skip,
                            exemptions_file=exemptions)
     assert path is not None
-    return audit_checkout(Path(path), ruleset, models=check_models(ruleset, models),
-                          exemptions_file=exemptions)
+    return audit_target(path, ruleset, models=check_models(ruleset, models),
+                        exemptions_file=exemptions)
 
 
 @app.command()

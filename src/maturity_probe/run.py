@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from maturity_probe.assessment import Assessment, Exemption
 from maturity_probe.collectors import CollectContext, Collector, SourceConfig, collector_types, run_collector
@@ -16,7 +18,14 @@ from maturity_probe.inference.engine import assess
 from maturity_probe.inference.exemptions import REPO_FILE, load_exemptions
 from maturity_probe.inference.rules import RuleSet
 
+if TYPE_CHECKING:
+    from maturity_probe.collectors.hostscan import HostSource
+
 NOW_ENV = "MATURITY_PROBE_NOW"  # fixes the scan clock, for reproducible output
+# `audit URL`: the API root used for github.com URLs (default https://api.github.com), and a
+# GitLab instance whose project URLs are accepted besides hosts named like gitlab.
+GITHUB_API_ENV = "MATURITY_PROBE_GITHUB_API_URL"
+GITLAB_URL_ENV = "MATURITY_PROBE_GITLAB_URL"
 
 
 def scan_clock() -> datetime:
@@ -72,6 +81,64 @@ def audit_checkout(
     collector = RepoCollector(RepoSource(name=name, path=path), CollectContext(now=now))
     evidence, statuses = collect([collector])
     return assess(rules, evidence, statuses, now=now, target=str(path), model_ids=models,
+                  exemptions=exemptions)
+
+
+def remote_source(target: str) -> HostSource | None:
+    """A one-repository `github` or `gitlab` source for a repository URL (None: not a URL).
+
+    Tokens come from GITHUB_TOKEN / GITLAB_TOKEN; GITHUB_API_ENV and GITLAB_URL_ENV point
+    the audit at another API root (GitHub Enterprise, a self-managed GitLab, tests).
+    """
+    if "://" not in target:
+        return None
+    from maturity_probe.collectors.github import DEFAULT_API, GitHubSource
+    from maturity_probe.collectors.gitlab import GitLabSource
+
+    parts = urlsplit(target)
+    host = (parts.hostname or "").lower()
+    gitlab_root = os.environ.get(GITLAB_URL_ENV, "").rstrip("/")
+    if host == "github.com":
+        segments = parts.path.strip("/").split("/")
+        if len(segments) < 2 or not all(segments[:2]):
+            raise UserError(f"{target}: not a repository URL (expected https://github.com/OWNER/REPO)")
+        name = segments[1].removesuffix(".git")
+        return GitHubSource(name="github", base_url=os.environ.get(GITHUB_API_ENV) or DEFAULT_API,
+                            repos=[f"{segments[0]}/{name}"])
+    root = gitlab_root if gitlab_root and target.startswith(f"{gitlab_root}/") else (
+        f"{parts.scheme}://{parts.netloc}" if "gitlab" in host else "")
+    if not root:
+        raise UserError(f"{target}: not a GitHub or GitLab repository URL (for another GitLab "
+                        f"host set {GITLAB_URL_ENV}; for GitHub Enterprise use scan --config)")
+    project = target[len(root):].split("?")[0].split("#")[0].split("/-/")[0].strip("/")
+    project = project.removesuffix(".git")
+    if "/" not in project:
+        raise UserError(f"{target}: not a project URL (expected {root}/GROUP/PROJECT)")
+    return GitLabSource(name="gitlab", url=root, projects=[project])
+
+
+def audit_target(
+    target: str,
+    rules: RuleSet,
+    *,
+    models: list[str] | None = None,
+    exemptions_file: Path | None = None,
+    now: datetime | None = None,
+) -> Assessment:
+    """Assess a local checkout, or a GitHub / GitLab repository given by its URL."""
+    source = remote_source(target)
+    if source is None:
+        return audit_checkout(Path(target), rules, models=models, exemptions_file=exemptions_file,
+                              now=now)
+    now = now or scan_clock()
+    exemptions = load_exemptions(exemptions_file, rules) if exemptions_file else []
+    from maturity_probe.collectors.github import GitHubCollector
+    from maturity_probe.collectors.gitlab import GitLabCollector
+
+    kind = GitHubCollector if source.type == "github" else GitLabCollector
+    collector = kind(source, CollectContext(now=now, secrets=config_secrets([source])))
+    evidence, statuses = collect([collector])
+    return assess(rules, evidence, statuses, now=now, target=target, model_ids=models,
                   exemptions=exemptions)
 
 

@@ -59,7 +59,9 @@ def test_signal_clause_met_unmet_and_unknown_when_source_failed(rules: RuleSet) 
 def test_not_scanned_source_type_is_unknown_not_unmet(rules: RuleSet) -> None:
     outcome = Evaluator(rules, [], [], NOW).capability("ci_tests")
     assert outcome.status == Status.unknown
-    assert outcome.unknown_because == ("no repo source was scanned",)
+    assert outcome.unknown_because == ("no github source was scanned",
+                                       "no gitlab source was scanned",
+                                       "no repo source was scanned")
 
 
 def test_partial_source_makes_only_its_unavailable_signals_unknown(rules: RuleSet) -> None:

@@ -141,6 +141,8 @@ def run_collector(collector: Collector) -> tuple[list[Evidence], SourceStatus]:
 # libraries lazily, so a missing optional dependency only fails the source that needs it.
 BUILTIN_COLLECTORS = {
     "repo": "maturity_probe.collectors.repo:RepoCollector",
+    "github": "maturity_probe.collectors.github:GitHubCollector",
+    "gitlab": "maturity_probe.collectors.gitlab:GitLabCollector",
     "mlflow": "maturity_probe.collectors.mlflow_registry:MlflowCollector",
     "prometheus": "maturity_probe.collectors.prometheus:PrometheusCollector",
     "kubernetes": "maturity_probe.collectors.kubernetes:KubernetesCollector",

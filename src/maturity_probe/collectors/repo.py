@@ -18,6 +18,7 @@ from maturity_probe.collectors import (
     SourceError,
     resolve_path,
 )
+from maturity_probe.collectors.repo_findings import checkout_locator, finding_evidence
 from maturity_probe.detectors import RepoContext, all_detectors, run_detectors
 from maturity_probe.detectors.context import FileHistory, Finding
 from maturity_probe.evidence import Evidence
@@ -161,20 +162,6 @@ class RepoCollector(Collector):
             yield self.from_finding(finding, subject, tree.label)
 
     def from_finding(self, finding: Finding, subject: str, root_label: str) -> Evidence:
-        if finding.path:
-            locator = f"{finding.path}:{finding.line}" if finding.line else finding.path
-        else:
-            locator = root_label
-        return self.evidence(
-            signal=finding.signal,
-            subject=subject,
-            locator=locator,
-            path=finding.path or None,
-            line=finding.line,
-            strength=finding.strength,
-            summary=finding.summary,
-            occurred_at=finding.occurred_at,
-            attributes=finding.attributes,
-        )
+        return finding_evidence(self, finding, subject, checkout_locator(finding, root_label))
 
 

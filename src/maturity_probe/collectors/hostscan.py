@@ -1,0 +1,447 @@
+"""What the GitHub and GitLab collectors share: config, repository scanning, run verdicts.
+
+A host collector lists its repositories, then scans them concurrently. Each repository
+costs a tree listing, the files the detectors want and the history they ask for (the
+"files" requests), then what only the host knows (the "host" requests): runs, schedules,
+environments, protection, releases. The file detectors' findings become Evidence through
+`finding_evidence`; host verdicts raise their strength (`verified` when the job ran and
+succeeded in the lookback window) and the host adds evidence of its own.
+
+A repository that cannot be read (404, 403, repeated 5xx) is reported in the source status
+and the others go on; a refused token fails the source with one line; a rate limit that
+would make the scan wait longer than `max_rate_limit_wait` stops it cleanly, keeping what
+was read and marking the rest unknown.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, TypeVar
+
+import requests
+from pydantic import Field
+
+from maturity_probe.collectors import CollectContext, Collector, SourceConfig, SourceError
+from maturity_probe.collectors.hosthttp import (
+    HttpLimits,
+    HttpPolicy,
+    RateLimitStop,
+    RequestLedger,
+)
+from maturity_probe.collectors.hosttree import RemoteHistory, RemoteTree, TreeEntry
+from maturity_probe.collectors.repo_findings import HostVerdict, finding_evidence
+from maturity_probe.config import secret_from_env
+from maturity_probe.detectors import all_detectors, run_detectors
+from maturity_probe.detectors.context import FileHistory, Finding, RepoContext
+from maturity_probe.evidence import Evidence, JsonValue, Strength
+
+T = TypeVar("T")
+
+# Findings of CI jobs whose strength the host's run history can raise.
+RUN_SIGNALS = frozenset({
+    "ci.pipeline", "ci.test_job", "ci.build_job", "ci.data_validation_job", "ci.training_job",
+    "ci.model_evaluation_job", "ci.model_registration_job", "ci.model_deployment_job",
+    "ci.pipeline_deployment_job", "retrain.scheduled", "retrain.on_data_change",
+    "retrain.on_alert", "security.scanning",
+})  # fmt: skip
+# Findings whose jobs deploy to environments the host knows (protection, deployments).
+ENVIRONMENT_SIGNALS = frozenset({"ci.gated_release", "ci.deployment_environments"})
+# A repository with one of these findings is an ML repository whose deployments matter.
+MODEL_DEPLOY_SIGNALS = frozenset({
+    "ci.model_deployment_job", "ci.pipeline_deployment_job", "ci.gated_release",
+    "ci.deployment_environments",
+})  # fmt: skip
+
+
+class HostSource(SourceConfig):
+    """Fields shared by the `github` and `gitlab` sources."""
+
+    token_env: str | None = Field(default=None, description="Environment variable holding the API token.")
+    include: list[str] = Field(
+        default_factory=list,
+        description="Only the repositories of the organisations / groups whose name or full "
+        "path matches one of these globs (listed repos / projects are always scanned).",
+    )
+    include_archived: bool = Field(default=False, description="Also scan archived repositories.")
+    include_forks: bool = Field(default=False, description="Also scan forks.")
+    max_concurrency: int = Field(default=8, ge=1, le=64, description="Requests in flight at most.")
+    max_rate_limit_wait: float = Field(
+        default=300, ge=0,
+        description="Longest wait (seconds) for a rate limit before stopping cleanly.",
+    )
+    batch_reads: bool = Field(
+        default=True,
+        description="Read several files in one GraphQL query (a read) instead of one REST "
+        "request per file.",
+    )
+    timeout: float = Field(default=30, gt=0, description="Seconds before one request times out.")
+
+
+@dataclass
+class HostRepo:
+    """One repository (GitHub) or project (GitLab) to scan."""
+
+    key: str  # owner/name or group/project, as messages name it
+    subject: str  # github:owner/name, gitlab:host/group/project
+    web_url: str
+    default_branch: str | None
+    handle: Any  # the client library's object for it
+    info: dict[str, Any] = field(default_factory=dict)  # what the listing said about it
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a workflow, pipeline or job, as the host reports it."""
+
+    source: str  # GitHub event (`schedule`, `push` ...) or GitLab pipeline source
+    status: str  # success, failure, cancelled, ...
+    at: datetime
+    url: str
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "success"
+
+
+@dataclass
+class HostFindings:
+    """What the host adds to one repository: verdicts on findings, and its own evidence."""
+
+    verdicts: dict[int, HostVerdict] = field(default_factory=dict)  # index into findings
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class RepoOutcome:
+    repo: HostRepo
+    evidence: list[Evidence] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problem: str | None = None
+    stopped: bool = False
+
+
+class AuthRefused(Exception):
+    """The host refused the token (HTTP 401)."""
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def run_verdict(
+    what: str,
+    runs: list[Run],
+    sources: frozenset[str] | None,
+    *,
+    lookback_days: int,
+    disabled: str | None = None,
+) -> HostVerdict:
+    """Strength of a CI finding from its runs in the lookback window.
+
+    verified: a relevant run succeeded; active: relevant runs happened, none succeeded;
+    declared: disabled, or no relevant run (attribute `host_state` says which).
+    """
+    kind = "/".join(sorted(sources)) + " " if sources else ""
+    relevant = [r for r in runs if sources is None or r.source in sources]
+    if disabled:
+        return HostVerdict(Strength.declared, None, f"{what} is disabled on the host ({disabled})",
+                           {"host_state": "disabled", "host_disabled": disabled})
+    succeeded = [r for r in relevant if r.succeeded]
+    if succeeded:
+        last = max(succeeded, key=lambda r: r.at)
+        return HostVerdict(
+            Strength.verified,
+            last.at,
+            f"{what}: {len(succeeded)} successful {kind}run{'s' if len(succeeded) != 1 else ''} "
+            f"in the last {lookback_days} days, last on {when(last.at)}",
+            {"host_state": "succeeded", "host_runs": len(relevant),
+             "host_successful_runs": len(succeeded), "host_last_run_url": last.url},
+        )
+    if relevant:
+        last = max(relevant, key=lambda r: r.at)
+        return HostVerdict(
+            Strength.active,
+            last.at,
+            f"{what}: {len(relevant)} {kind}run{'s' if len(relevant) != 1 else ''} in the last "
+            f"{lookback_days} days, none succeeded (last: {last.status} on {when(last.at)})",
+            {"host_state": "failing", "host_runs": len(relevant), "host_successful_runs": 0,
+             "host_last_run_url": last.url},
+        )
+    return HostVerdict(Strength.declared, None,
+                       f"{what}: no {kind}run in the last {lookback_days} days",
+                       {"host_state": "not_run", "host_runs": 0})
+
+
+def gated_by_environment(finding: Finding) -> bool:
+    """The finding's approval is an environment's protection (not a manual job or step)."""
+    return str(finding.attributes.get("approval") or "").startswith("environment")
+
+
+def matches_include(patterns: list[str], *names: str) -> bool:
+    """True without patterns; else when a glob matches the short name or the full path."""
+    return not patterns or any(
+        fnmatch.fnmatchcase(name.lower(), pattern.lower()) for pattern in patterns for name in names
+    )
+
+
+class HostCollector(Collector):
+    """Base of the GitHub and GitLab collectors (subclasses talk to their client library)."""
+
+    host_name: ClassVar[str]  # "GitHub", "GitLab"
+    ci_system: ClassVar[str]  # the CI system whose jobs the host runs
+    default_token_env: ClassVar[str]
+    host_signals: ClassVar[frozenset[str]]  # signals only the host shows
+    backoff_seconds: ClassVar[float] = 0.5  # first wait before retrying a 5xx, doubled each time
+
+    config: HostSource
+
+    def __init__(self, config: HostSource, ctx: CollectContext) -> None:
+        super().__init__(config, ctx)
+        self.ledger = RequestLedger()
+        self.policy = HttpPolicy(
+            HttpLimits(max_concurrency=config.max_concurrency,
+                       max_wait=config.max_rate_limit_wait, backoff=self.backoff_seconds),
+            self.ledger,
+            host=self.host_name,
+        )
+        self.since = ctx.now - timedelta(days=config.lookback_days)
+        self.token_env = config.token_env or self.default_token_env
+        self.token: str | None = None
+        self.problems: list[str] = []
+        self._step_failures: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self.scanned = 0
+        self.files_fetched = 0
+        self._fetch_pool: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def signals(cls) -> frozenset[str]:
+        return frozenset().union(*(d.signals for d in all_detectors())) | cls.host_signals
+
+    # -- what subclasses provide ----------------------------------------------------------------
+    def connect(self) -> None:
+        """Build the client (self.token may be None)."""
+        raise NotImplementedError
+
+    def list_repositories(self) -> list[HostRepo]:
+        """The repositories to scan; unreadable organisations/groups go to self.problem()."""
+        raise NotImplementedError
+
+    def list_tree(self, repo: HostRepo) -> list[TreeEntry]:
+        raise NotImplementedError
+
+    def read_blob(self, repo: HostRepo, entry: TreeEntry) -> bytes:
+        raise NotImplementedError
+
+    def read_blobs(self, repo: HostRepo, entries: list[TreeEntry]) -> dict[str, bytes]:
+        raise NotImplementedError
+
+    def path_history(self, repo: HostRepo, path: str | None) -> FileHistory | None:
+        raise NotImplementedError
+
+    def host_findings(self, repo: HostRepo, findings: list[Finding]) -> HostFindings:
+        raise NotImplementedError
+
+    def file_url(self, repo: HostRepo, path: str, line: int | None) -> str:
+        raise NotImplementedError
+
+    def http_status(self, exc: BaseException) -> int | None:
+        """The HTTP status of a client library error, None when it is not one."""
+        raise NotImplementedError
+
+    # -- the scan -------------------------------------------------------------------------------
+    def collect(self) -> Iterator[Evidence]:
+        self.token = secret_from_env(self.token_env)
+        if self.token:
+            self.ctx.secrets.append(self.token)
+        else:
+            self.status.warnings.append(
+                f"{self.token_env} is not set: unauthenticated requests, public repositories only"
+            )
+        try:
+            self.connect()
+            repos = self._guarded_listing()
+            outcomes = self._scan_all(repos)
+        finally:
+            self.status.requests = self.ledger.total()
+        for outcome in outcomes:
+            self.status.warnings.extend(outcome.warnings)
+            yield from outcome.evidence
+        self._finish_status(repos, outcomes)
+
+    def _guarded_listing(self) -> list[HostRepo]:
+        try:
+            repos = self.list_repositories()
+        except RateLimitStop as exc:
+            raise SourceError(f"listing repositories: {exc}") from exc
+        except Exception as exc:
+            raise SourceError(self._listing_failure(exc)) from exc
+        unique = {repo.key: repo for repo in repos}
+        return [unique[key] for key in sorted(unique)]
+
+    def _listing_failure(self, exc: Exception) -> str:
+        status = self.http_status(exc)
+        if status == 401 or isinstance(exc, AuthRefused):
+            return self.auth_refused()
+        if isinstance(exc, requests.RequestException):
+            return f"cannot reach {self.host_name}: {type(exc).__name__}"
+        if status is not None:
+            return f"listing repositories: HTTP {status} from {self.host_name}"
+        raise exc
+
+    def auth_refused(self) -> str:
+        return f"authentication refused (HTTP 401): check {self.token_env}"
+
+    def _scan_all(self, repos: list[HostRepo]) -> list[RepoOutcome]:
+        stop = threading.Event()
+        workers = self.config.max_concurrency
+        # Twice as many repositories in progress as requests in flight: while some parse
+        # files, the others keep every request slot busy. The policy caps what is in flight.
+        with ThreadPoolExecutor(2 * workers, thread_name_prefix="repo") as repo_pool, \
+                ThreadPoolExecutor(workers, thread_name_prefix="fetch") as fetch_pool:
+            self._fetch_pool = fetch_pool
+
+            def scan(repo: HostRepo) -> RepoOutcome:
+                if stop.is_set():
+                    return RepoOutcome(repo, stopped=True)
+                outcome = self._scan_guarded(repo)
+                if outcome.stopped:
+                    stop.set()
+                return outcome
+
+            outcomes = list(repo_pool.map(scan, repos))
+        auth = [o for o in outcomes if o.problem == self.auth_refused()]
+        if auth:
+            raise SourceError(self.auth_refused())
+        return outcomes
+
+    def _scan_guarded(self, repo: HostRepo) -> RepoOutcome:
+        try:
+            return self._scan_repository(repo)
+        except RateLimitStop as exc:
+            with self._lock:
+                if not any(p.startswith("rate limit:") for p in self.problems):
+                    self.problems.append(f"rate limit: {exc}")
+            return RepoOutcome(repo, stopped=True)
+        except Exception as exc:
+            status = self.http_status(exc)
+            if status == 401:
+                return RepoOutcome(repo, problem=self.auth_refused())
+            if status is not None:
+                return RepoOutcome(repo, problem=f"{repo.key}: {describe_status(status, self.host_name)}")
+            if isinstance(exc, requests.RequestException):
+                return RepoOutcome(repo, problem=f"{repo.key}: cannot reach {self.host_name} "
+                                                 f"({type(exc).__name__})")
+            return RepoOutcome(repo, problem=f"{repo.key}: internal error: "
+                                             f"{type(exc).__name__}: {exc}")
+
+    def _scan_repository(self, repo: HostRepo) -> RepoOutcome:
+        pool = self._fetch_pool
+        assert pool is not None
+        bind = self.ledger.bind
+        with self.ledger.charge(repo.key, "files"):
+            entries = self.list_tree(repo)
+            tree = RemoteTree(
+                repo.key,
+                entries,
+                read_one=bind(lambda entry: self.read_blob(repo, entry), repo.key, "files"),
+                read_many=(bind(lambda todo: self.read_blobs(repo, todo), repo.key, "files")
+                           if self.config.batch_reads and self.token else None),
+                pool=pool,
+            )
+            history = RemoteHistory(bind(
+                lambda path: self.step(repo, "commit history", lambda: self.path_history(repo, path)),
+                repo.key, "files"), pool)
+            context = RepoContext(tree, history)
+            findings = run_detectors(context)
+        with self.ledger.charge(repo.key, "host"):
+            added = self.host_findings(repo, findings)
+        with self._lock:
+            self.scanned += 1
+            self.files_fetched += tree.fetched
+        evidence = [
+            finding_evidence(self, finding, repo.subject, self.locator(repo, finding),
+                             added.verdicts.get(index))
+            for index, finding in enumerate(findings)
+        ]
+        warnings = [f"{repo.key}: {warning}" for warning in context.warnings]
+        return RepoOutcome(repo, evidence + added.evidence, warnings)
+
+    def locator(self, repo: HostRepo, finding: Finding) -> str:
+        if not finding.path:
+            return repo.web_url
+        return self.file_url(repo, finding.path, finding.line)
+
+    # -- host steps -------------------------------------------------------------------------------
+    def step(self, repo: HostRepo, what: str, call: Callable[[], T], *,
+             missing_ok: bool = False) -> T | None:
+        """One host read; a 403/404/5xx makes it None and is counted for one status line.
+
+        With `missing_ok`, a 404 means "there is none" (an unprotected branch) and is not
+        counted as a failure.
+        """
+        try:
+            return call()
+        except RateLimitStop:
+            raise
+        except Exception as exc:
+            status = self.http_status(exc)
+            if status == 401:
+                raise
+            if status is None and not isinstance(exc, requests.RequestException):
+                raise
+            if missing_ok and status == 404:
+                return None
+            label = describe_status(status, self.host_name) if status else type(exc).__name__
+            with self._lock:
+                self._step_failures[f"{what}: {label}"] += 1
+            return None
+
+    def evidence_for(self, repo: HostRepo, signal: str, locator: str, strength: Strength,
+                     summary: str, occurred_at: datetime | None,
+                     attributes: dict[str, JsonValue]) -> Evidence:
+        return self.evidence(signal=signal, subject=repo.subject, locator=locator,
+                             strength=strength, summary=summary, occurred_at=occurred_at,
+                             attributes=attributes)
+
+    # -- status -----------------------------------------------------------------------------------
+    def _finish_status(self, repos: list[HostRepo], outcomes: list[RepoOutcome]) -> None:
+        skipped = sum(1 for o in outcomes if o.stopped)
+        problems = list(self.problems)
+        problems += [o.problem for o in outcomes if o.problem]
+        if skipped:
+            problems.append(f"{skipped} of {len(repos)} repositories not scanned")
+        for what, count in sorted(self._step_failures.items()):
+            self.status.warnings.append(
+                f"{what} ({count} repositor{'y' if count == 1 else 'ies'}); "
+                "that evidence is missing there"
+            )
+        if problems:
+            self.partial("; ".join(problems), sorted(self.signals()))
+        files = self.ledger.total("files")
+        per_repo = files / self.scanned if self.scanned else 0.0
+        summary = (
+            f"{self.scanned} repositories scanned, {self.ledger.total()} requests: "
+            f"{self.ledger.total('listing')} listing, {files} file evidence "
+            f"({per_repo:.1f} per repository, {self.files_fetched} files read), "
+            f"{self.ledger.total('host')} host evidence"
+        )
+        if self.policy.waited:
+            summary += f", {self.policy.waited:.0f} s waited for rate limits and retries"
+        self.status.reason = "; ".join(r for r in (self.status.reason, summary) if r)
+
+
+def describe_status(status: int | None, host: str) -> str:
+    if status == 404:
+        return "not found (HTTP 404)"
+    if status == 403:
+        return "access denied (HTTP 403)"
+    if status == 409:
+        return "empty repository (HTTP 409)"
+    return f"HTTP {status} from {host}"
