@@ -484,7 +484,8 @@ DASHBOARD = '''{
     {"type": "timeseries", "title": "Predictions per second",
      "targets": [{"expr": "sum(rate(model_predictions_total{model=\\"churn\\"}[5m]))"}]},
     {"type": "timeseries", "title": "Prediction latency p95",
-     "targets": [{"expr": "histogram_quantile(0.95, sum by (le) (rate(model_prediction_latency_seconds_bucket[5m])))"}]}
+     "targets": [{"expr":
+       "histogram_quantile(0.95, sum by (le) (rate(model_prediction_latency_seconds_bucket[5m])))"}]}
   ],
   "schemaVersion": 39
 }

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from capability_fragments import FRAGMENTS, files_for
 from conftest import MakeRepo
-
 from maturity_probe.assessment import Status
 from maturity_probe.inference.rules import load_rules
 from maturity_probe.run import audit_checkout

@@ -65,10 +65,11 @@ class LocalTree:
     def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes:
         full = os.path.join(self.root, path)
         try:
-            if stat.S_ISLNK(os.lstat(full).st_mode):
-                # only links need resolving (listings never descend into linked folders)
-                if not Path(os.path.realpath(full)).is_relative_to(self.root):
-                    raise Unreadable("symlink leads outside the repository")
+            # only links need resolving (listings never descend into linked folders)
+            if stat.S_ISLNK(os.lstat(full).st_mode) and not Path(os.path.realpath(full)).is_relative_to(
+                self.root
+            ):
+                raise Unreadable("symlink leads outside the repository")
             info = os.stat(full)  # follows symlinks; a loop raises OSError (ELOOP)
             if not stat.S_ISREG(info.st_mode):
                 raise Unreadable("not a regular file")

@@ -79,6 +79,8 @@ EXPECTED = {
     ("pipeline.data_preparation", "ml-training/CronWorkflow/churn-pipeline-nightly"): "verified",
     ("pipeline.data_preparation", "ml-training/WorkflowTemplate/fraud-training-pipeline"): "verified",
     ("pipeline.data_preparation", "kubeflow-user/Workflow/sentiment-train-pipeline"): "active",
+    # the template registers only when the evaluation's AUC clears 0.91 (`when`)
+    ("quality.model_validation", "ml-training/WorkflowTemplate/fraud-training-pipeline"): "verified",
     ("ci.model_deployment_job", "argocd/Application/churn-serving"): "verified",
     ("monitor.drift_alert_rule", "monitoring/PrometheusRule/model-alerts"): "declared",
     ("monitor.model_alert_rule", "monitoring/PrometheusRule/model-alerts"): "declared",
@@ -258,7 +260,7 @@ def test_levels_rise_with_the_cluster_and_are_unknown_when_it_fails(cluster: Run
             "scheduled_jobs", "orchestrated_pipeline", "automated_training", "pipeline_deployment",
             "automated_model_deployment", "automated_data_pipeline", "production_model_monitoring",
             "drift_alerting", "retraining_on_production_metrics", "post_deployment_metrics",
-            "ml_metadata"} <= met
+            "ml_metadata", "model_validation"} <= met
     # what only a repository shows is unknown here, not absent
     assert result.capabilities["code_review"].status.value == "unknown"
 

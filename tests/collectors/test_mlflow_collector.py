@@ -96,7 +96,7 @@ def test_registered_models_without_lineage(world_scan: Scan, mlflow_world: World
     assert registered.locator == f"{mlflow_world.url}/#/models/unlinked-fraud"
     assert registered.attributes["versions"] == 2
     assert registered.attributes["lineage_coverage_percent"] == 0.0
-    assert registered.links == []
+    assert registered.links == ["model:unlinked-fraud"]  # the model name alone, no repository
     for signal in ("registry.version_lineage", "registry.dataset_lineage",
                    "registry.production_alias", "registry.version_validated"):
         assert of(evidence, signal, fraud) == [], signal
@@ -126,8 +126,8 @@ def test_models_with_lineage_production_alias_and_validation(world_scan: Scan,
     assert lineage.attributes["versions_with_run"] == 3
     assert lineage.attributes["versions_with_commit"] == 3
     assert lineage.attributes["latest_commit"] == mlflow_world.commits["lineage"]
-    assert lineage.links == ["github:acme/churn"]
-    assert one(evidence, "registry.model_registered", churn).links == ["github:acme/churn"]
+    assert lineage.links == ["github:acme/churn", "model:lineage-churn"]
+    assert one(evidence, "registry.model_registered", churn).links == ["github:acme/churn", "model:lineage-churn"]
 
     data = one(evidence, "registry.dataset_lineage", churn)
     assert data.strength == Strength.verified
@@ -183,7 +183,7 @@ def test_weekly_retraining_kpis(world_scan: Scan, mlflow_world: World) -> None:
     # the version from 120 days ago traces to its commit through the batched run lookup
     assert kpis["lineage_coverage_percent"] == 100.0
     assert "lead_time_run_to_production_hours" not in kpis  # an alias has no promotion time
-    assert registered.links == ["github:acme/demand-forecast"]
+    assert registered.links == ["github:acme/demand-forecast", "model:weekly-demand"]
 
     cadence = one(evidence, "registry.retraining_cadence", demand)
     assert cadence.strength == Strength.verified

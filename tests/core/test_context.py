@@ -6,7 +6,6 @@ from pathlib import Path
 
 from capability_fragments import files_for
 from conftest import MakeRepo
-
 from maturity_probe.detectors import run_detectors
 from maturity_probe.detectors.context import RepoContext, vocabulary
 from maturity_probe.filetree import MAX_TEXT_BYTES, LocalTree

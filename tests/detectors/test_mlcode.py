@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import MakeRepo, by_signal, detect, detect_with_context, signals
 from maturity_probe.detectors.context import RepoContext
 from maturity_probe.detectors.mlcode import training_scripts
-from maturity_probe.filetree import MAX_TEXT_BYTES, LocalTree
+from maturity_probe.filetree import LocalTree
 
 TRAIN_SKLEARN = '''\
 """Train the churn classifier."""

@@ -146,6 +146,7 @@ BUILTIN_COLLECTORS = {
     "mlflow": "maturity_probe.collectors.mlflow_registry:MlflowCollector",
     "prometheus": "maturity_probe.collectors.prometheus:PrometheusCollector",
     "kubernetes": "maturity_probe.collectors.kubernetes:KubernetesCollector",
+    "sagemaker": "maturity_probe.collectors.sagemaker:SageMakerCollector",
 }
 
 

@@ -427,7 +427,8 @@ class HostCollector(Collector):
         files = self.ledger.total("files")
         per_repo = files / self.scanned if self.scanned else 0.0
         summary = (
-            f"{self.scanned} repositories scanned, {self.ledger.total()} requests: "
+            f"{self.scanned} repositor{'y' if self.scanned == 1 else 'ies'} scanned, "
+            f"{self.ledger.total()} requests: "
             f"{self.ledger.total('listing')} listing, {files} file evidence "
             f"({per_repo:.1f} per repository, {self.files_fetched} files read), "
             f"{self.ledger.total('host')} host evidence"

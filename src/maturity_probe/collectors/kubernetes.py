@@ -79,10 +79,12 @@ DRIFT_RULE = "monitor.drift_alert_rule"
 MODEL_RULE = "monitor.model_alert_rule"
 METRICS = "monitor.model_metrics"
 DEPLOYMENT = "ci.model_deployment_job"
+VALIDATION = "quality.model_validation"
 SERVING = (MODEL_SERVER, DELIVERY, AUTOSCALING)
-PIPELINES = (PIPELINE, DATA_PREP, SCHEDULED)
+PIPELINES = (PIPELINE, DATA_PREP, VALIDATION, SCHEDULED)
 # Signals the detectors show about Kubernetes objects; the collector adds the others.
-DETECTED_SIGNALS = frozenset({*SERVING, SCHEDULED, ON_ALERT, PIPELINE, DATA_PREP, METRICS})
+DETECTED_SIGNALS = frozenset({*SERVING, SCHEDULED, ON_ALERT, PIPELINE, DATA_PREP, VALIDATION,
+                              METRICS})
 SIGNALS = frozenset({*DETECTED_SIGNALS, DRIFT_RULE, MODEL_RULE, DEPLOYMENT})
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -719,7 +721,7 @@ class Judge:
             return self.serving(obj)
         if signal == DEPLOYMENT:
             return self.sync(obj)
-        if signal in (SCHEDULED, ON_ALERT, PIPELINE, DATA_PREP):
+        if signal in (SCHEDULED, ON_ALERT, PIPELINE, DATA_PREP, VALIDATION):
             return self.ran(obj, run_key)
         return DECLARED
 

@@ -71,7 +71,9 @@ class LocalGitHistory:
         if not paths:
             return {}
         wanted = set(paths)
-        out = self._git("log", "--format=@%ct", "--name-only", "--no-renames", "--", *sorted(wanted))
+        # --relative: paths relative to the audited folder, also when it is a sub-folder
+        out = self._git("log", "--format=@%ct", "--name-only", "--no-renames", "--relative", "--",
+                        *sorted(wanted))
         counts: dict[str, int] = {}
         last: dict[str, int] = {}
         stamp = 0

@@ -23,7 +23,7 @@ from typing import Any
 
 from maturity_probe import yamlio
 from maturity_probe.detectors import detector
-from maturity_probe.detectors.context import Finding, RepoContext
+from maturity_probe.detectors.context import Finding, RepoContext, vocabulary
 from maturity_probe.detectors.manifests import (
     CLOUDFORMATION_GLOBS,
     TERRAFORM_GLOBS,
@@ -323,6 +323,14 @@ def prometheus_alert_rule(ctx: RepoContext) -> Iterator[Finding]:
 
 
 # -- drift detection ------------------------------------------------------------------------------
+DRIFT_CODE_WORDS = vocabulary(
+    "evidently", "alibi_detect", "whylogs", "nannyml", "deepchecks", "frouros", "model_monitor",
+    "create_monitoring_schedule", "quality_check_step", "datadrift", "azure.ai.ml",
+    "model_monitoring", "ModelDeploymentMonitoringJob", "ml_monitoring",
+)  # fmt: skip
+METRICS_CODE_WORDS = vocabulary("prometheus", "bentoml", "mlserver", "metrics")
+
+
 def _drift_call(facts: PyFacts) -> tuple[str, Call] | None:
     """(library, first call) when the module computes drift with a known library."""
     imports_cloud = facts.imports_any("sagemaker", "boto3") is not None
@@ -379,10 +387,7 @@ def drift_detection_code(ctx: RepoContext) -> Iterator[Finding]:
     constraints, NannyML, deepchecks drift checks, frouros, SageMaker Model Monitor,
     Azure ML data drift monitors, Vertex model monitoring.
     """
-    words = ("evidently", "alibi_detect", "whylogs", "nannyml", "deepchecks", "frouros",
-             "model_monitor", "create_monitoring_schedule", "quality_check_step", "datadrift",
-             "azure.ai.ml", "model_monitoring", "ModelDeploymentMonitoringJob", "ml_monitoring")  # fmt: skip
-    for path, facts in ctx.python_mentioning(*words):
+    for path, facts in ctx.python_mentioning(*DRIFT_CODE_WORDS):
         if is_test_path(path):
             continue
         found = _drift_call(facts)
@@ -498,8 +503,7 @@ def serving_code_metrics(ctx: RepoContext) -> Iterator[Finding]:
     """
     scripts = {s.path: s for s in scoring_scripts(ctx)}
     script_dirs = {posixpath.dirname(p) for p in scripts}
-    words = ("prometheus", "bentoml", "mlserver", "metrics")
-    for path, facts in ctx.python_mentioning(*words):
+    for path, facts in ctx.python_mentioning(*METRICS_CODE_WORDS):
         if is_test_path(path):
             continue
         in_serving = path in scripts or posixpath.dirname(path) in script_dirs
@@ -1188,6 +1192,17 @@ def _targets_pipeline(target: dict[Any, Any], pipelines: set[str]) -> bool:
     arn = target.get("Arn")
     text = json.dumps(arn, default=str) if not isinstance(arn, str) else arn
     return ":pipeline/" in text or any(p in text for p in pipelines)
+
+
+def alarm_event_pattern(pattern: str) -> bool:
+    """Whether an EventBridge event pattern (as text) matches CloudWatch alarm or Model
+    Monitor events. Public: the SageMaker collector judges live rules with it."""
+    return _alarm_pattern(pattern)
+
+
+def targets_sagemaker_pipeline(target: dict[Any, Any]) -> bool:
+    """Whether an EventBridge target starts a SageMaker pipeline (shared, as above)."""
+    return _targets_pipeline(target, set())
 
 
 @detector(signals=["retrain.on_alert", "retrain.scheduled"],

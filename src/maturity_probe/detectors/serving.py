@@ -17,7 +17,7 @@ from typing import Any
 
 from maturity_probe import yamlio
 from maturity_probe.detectors import detector
-from maturity_probe.detectors.context import Finding, RepoContext
+from maturity_probe.detectors.context import Finding, RepoContext, vocabulary
 from maturity_probe.detectors.manifests import (
     CLOUDFORMATION_GLOBS,
     TERRAFORM_GLOBS,
@@ -115,12 +115,16 @@ def scoring_scripts(ctx: RepoContext) -> list[ScoringScript]:
     return ctx.derived("serving.scoring_scripts", lambda: list(_find_scoring_scripts(ctx)))
 
 
+SCORING_WORDS = vocabulary(
+    "def init", "model_fn", "predict_fn", "PythonModel", "set_model", "bentoml", "kserve",
+    "kfserving", "mlserver", "seldon", "TritonPythonModel", "torch_handler", "fastapi", "flask",
+    "ray.serve", "import serve", "litserve", "starlette", "sanic", "aiohttp", "gradio",
+)  # fmt: skip
+ENDPOINT_WORDS = vocabulary("aiplatform", "sagemaker", "azure.ai.ml", "boto3", "aws_cdk")
+
+
 def _find_scoring_scripts(ctx: RepoContext) -> Iterator[ScoringScript]:
-    words = ("def init", "model_fn", "predict_fn", "PythonModel", "set_model", "bentoml",
-             "kserve", "kfserving", "mlserver", "seldon", "TritonPythonModel", "torch_handler",
-             "fastapi", "flask", "ray.serve", "import serve", "litserve", "starlette", "sanic",
-             "aiohttp", "gradio")  # fmt: skip
-    for path, facts in ctx.python_mentioning(*words):
+    for path, facts in ctx.python_mentioning(*SCORING_WORDS):
         if is_test_path(path):
             continue
         found = scoring_kind(ctx, path, facts)
@@ -765,8 +769,7 @@ _ENDPOINT_CALLS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[s
 @detector(signals=["serving.model_server"], wants=["**/*.py"])
 def endpoint_in_code(ctx: RepoContext) -> Iterator[Finding]:
     """Emits serving.model_server: code that creates a Vertex, SageMaker or Azure ML endpoint."""
-    for path, facts in ctx.python_mentioning("aiplatform", "sagemaker", "azure.ai.ml", "boto3",
-                                             "aws_cdk"):
+    for path, facts in ctx.python_mentioning(*ENDPOINT_WORDS):
         if is_test_path(path):
             continue
         for server, module, prefixes, methods, keywords in _ENDPOINT_CALLS:
