@@ -46,6 +46,14 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> None:
 MakeRepo = Callable[..., Path]
 
 
+@pytest.fixture(autouse=True)
+def isolated_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test gets its own SQLite history store: `scan` records scans by default."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'store.db'}"
+    monkeypatch.setenv("MATURITY_PROBE_STORE", url)
+    return url
+
+
 @pytest.fixture
 def make_repo(tmp_path: Path) -> MakeRepo:
     """Build a real git repository: `make_repo({"path": "content"}, commits=[...])`.

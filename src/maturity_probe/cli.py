@@ -15,7 +15,7 @@ from rich.console import Console
 
 from maturity_probe import __version__
 from maturity_probe.assessment import Assessment
-from maturity_probe.config import ConfigError, config_schema, load_config
+from maturity_probe.config import ConfigError, config_key, config_schema, load_config
 from maturity_probe.errors import UserError
 from maturity_probe.gate import EXIT_USAGE, compare, load_baseline, parse_min_levels
 from maturity_probe.inference.rules import RulesError, RuleSet, load_rules
@@ -144,6 +144,11 @@ OnlyOption = Annotated[
 SkipOption = Annotated[
     list[str] | None, typer.Option("--skip", help="Skip this source (repeatable).")
 ]
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", help="Store URL (default: MATURITY_PROBE_STORE, else a SQLite file "
+                 "in the user's data directory)."),
+]
 
 
 def _assess(path: str | None, config_file: Path | None, ruleset: RuleSet, models: list[str],
@@ -177,11 +182,21 @@ def scan(
     explain: Annotated[
         bool, typer.Option("--explain", help="List the evidence behind every requirement.")
     ] = False,
+    store: StoreOption = None,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Do not record the scan in the history store.")
+    ] = False,
 ) -> None:
-    """Scan every source of a platform config and assess them together."""
+    """Scan every source of a platform config, assess them together and store the scan."""
     loaded = load_config(config)
     ruleset = load_rules(rules or loaded.rules)
     assessment = _assess(None, config, ruleset, model or [], exemptions, only, skip)
+    if not no_store:
+        from maturity_probe.store import Store
+
+        with Store.open(store) as opened:
+            scan_id = opened.save(assessment, config_key=config_key(loaded))
+        stderr.print(f"stored scan {scan_id} in {opened.display_url}")
     _emit(assessment, output_format, output, explain)
 
 
@@ -264,11 +279,6 @@ def schema() -> None:
     sys.stdout.write(json_out.schema())
 
 
-StoreOption = Annotated[
-    str | None,
-    typer.Option("--store", help="Store URL (default: MATURITY_PROBE_STORE, else a SQLite file "
-                 "in the user's data directory)."),
-]
 MAX_TREND_POINTS = 200
 
 

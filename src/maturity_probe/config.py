@@ -47,6 +47,8 @@ class PlatformSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    name: str | None = Field(None, description="The platform's name: the key its scans are "
+                             "stored under (default: the config file's absolute path).")
     systems: dict[str, SystemSpec] = Field(default_factory=dict)
     models: list[str] = Field(default_factory=list, description="Maturity models to assess.")
     rules: Path | None = Field(None, description="Extra rules directory (like --rules).")
@@ -108,6 +110,11 @@ def _source(file: Path, entries: Any, index: int, entry: Any, base: Path,
     except ValidationError as exc:
         problems.extend(_problems(exc, file, entries, (index,), label="sources."))
         return None
+
+
+def config_key(config: PlatformConfig) -> str:
+    """What groups the stored scans of one platform: its `name`, else the file's absolute path."""
+    return config.name or str(config.file.resolve())
 
 
 def load_config(file: Path) -> PlatformConfig:

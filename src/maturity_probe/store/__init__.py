@@ -56,13 +56,13 @@ class Store:
         except ImportError as exc:
             raise UserError("the store needs `pip install 'maturity-probe[store]'`") from exc
         self.url = url
-        self._display_url = redact(url)
+        self.display_url = redact(url)
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine = create_engine(url, future=True, pool_pre_ping=True)
         except Exception as exc:  # bad URL or missing driver: a user error, said in one line
-            raise UserError(f"store {self._display_url}: {exc}") from exc
+            raise UserError(f"store {self.display_url}: {exc}") from exc
         if self.engine.dialect.name == "sqlite":
             @event.listens_for(self.engine, "connect")
             def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -101,7 +101,7 @@ class Store:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:
-            raise UserError(f"store {self._display_url}: {_first_line(exc)}") from exc
+            raise UserError(f"store {self.display_url}: {_first_line(exc)}") from exc
 
     # -- writing --------------------------------------------------------------------------
     def save(
@@ -151,7 +151,7 @@ class Store:
                 if levels:
                     connection.execute(schema.levels.insert(), levels)
         except SQLAlchemyError as exc:
-            raise UserError(f"store {self._display_url}: could not save the scan: "
+            raise UserError(f"store {self.display_url}: could not save the scan: "
                             f"{_first_line(exc)}") from exc
         return scan_id
 
