@@ -35,16 +35,7 @@ MAX_FILE_BYTES = 64 * 1024  # examples are read, not vendored data
 
 # Levels the detectors cannot show yet although the example has the practice; each case
 # fails loudly (strict xfail) once the detector learns it, so the mark gets removed.
-DETECTOR_GAPS = {
-    ("batch-scoring-jenkins", "microsoft"): (
-        "data.versioning ignores Azure ML data asset versions (azureml/data/sales-history.yml, "
-        "`az ml data create --version`, pipeline input azureml:sales-history:<version>)"
-    ),
-    ("batch-scoring-jenkins", "five_stage"): (
-        "serving.model_server ignores Azure ML batch endpoints / deployments "
-        "(batchEndpoint and modelBatchDeployment schemas)"
-    ),
-}
+DETECTOR_GAPS: dict[tuple[str, str], str] = {}
 
 
 def intended_levels(name: str) -> dict[str, int]:

@@ -20,12 +20,14 @@ from __future__ import annotations
 import itertools
 import json
 import posixpath
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from maturity_probe import yamlio
 from maturity_probe.detectors import detector
+from maturity_probe.detectors.ci.registry import CI_GLOBS, Invocation, invocations
 from maturity_probe.detectors.context import Finding, RepoContext, vocabulary
 from maturity_probe.detectors.manifests import (
     YAML_GLOBS,
@@ -35,6 +37,7 @@ from maturity_probe.detectors.manifests import (
     command_tokens,
     dig,
     kube_objects,
+    line_in,
     text_lines,
 )
 from maturity_probe.detectors.monitoring import words_of
@@ -1392,6 +1395,111 @@ def data_versioning(ctx: RepoContext) -> Iterator[Finding]:
     """Emits data.versioning: data sets versioned by DVC (.dvc files, dvc.yaml / dvc.lock
     data inputs and outputs) or Git LFS patterns on data files (one finding per file)."""
     yield from _versioning_findings(ctx, "data.versioning", _is_data, "data")
+
+
+# -- Azure ML data assets ------------------------------------------------------------------------------
+# An Azure ML data asset version is immutable (a new one is made on every registration), and
+# jobs that name `azureml:NAME:VERSION` read exactly that version: both let a model be traced
+# back to its data. A datastore URI (`azureml://datastores/...`) is a location, not a version.
+AZURE_DATA_WORDS = vocabulary("data.schema.json")
+AZURE_DATA_INPUT_TYPES = ("uri_folder", "uri_file", "mltable")
+_AZUREML_PINNED = re.compile(r"^azureml:(?!//)([\w.-]+):([\w.-]+)$")
+
+
+@dataclass(frozen=True)
+class DataAsset:
+    """An Azure ML data asset a repository registers or pins a version of."""
+
+    path: str  # the file that says so
+    line: int | None
+    name: str  # `sales-history`, or `sales-history:20251027` when the version is fixed
+    how: str  # "defined in azureml/data/sales.yml", "input `sales` pins version 3", ...
+
+
+def azureml_data_assets(ctx: RepoContext) -> list[DataAsset]:
+    """Azure ML data asset definitions, pinned job inputs and CI registrations (computed once)."""
+    return ctx.derived("pipelines.azureml_data", lambda: [
+        *_data_asset_definitions(ctx), *_pinned_data_inputs(ctx), *_data_registrations(ctx)])
+
+
+def _data_asset(doc: Any) -> tuple[str, str] | None:
+    """(name, version or '') of an Azure ML data asset YAML document."""
+    body = as_dict(doc)
+    name = as_str(body.get("name"))
+    if not name or not _azure_schema(body).endswith("/data.schema.json"):
+        return None
+    return name, as_str(body.get("version"))
+
+
+def _data_asset_definitions(ctx: RepoContext) -> Iterator[DataAsset]:
+    for path in ctx.config_mentioning(*AZURE_DATA_WORDS, globs=YAML_GLOBS):
+        for doc in ctx.yaml_docs(path):
+            if (asset := _data_asset(doc)) is not None:
+                name, version = asset
+                how = (f"version {version} defined in {path}" if version else
+                       f"defined in {path}, each registration an immutable new version")
+                yield DataAsset(path, line_in(doc, "$schema") or None,
+                                f"{name}:{version}" if version else name, how)  # fmt: skip
+
+
+def _pinned_data_inputs(ctx: RepoContext) -> Iterator[DataAsset]:
+    for path in ctx.config_mentioning(*AZURE_YAML_WORDS, globs=YAML_GLOBS):
+        doc = as_dict(ctx.yaml(path))
+        if "job" not in _azure_schema(doc).lower() and as_str(doc.get("type")) != "pipeline":
+            continue
+        sections = [as_dict(doc.get("inputs"))]
+        sections += [as_dict(as_dict(job).get("inputs")) for job in as_dict(doc.get("jobs")).values()]
+        for inputs in sections:
+            for key, value in inputs.items():
+                data = as_dict(value)  # a bare string input is a literal, not data
+                kind = as_str(data.get("type")) or "uri_folder"
+                pinned = _AZUREML_PINNED.match(as_str(data.get("path")))
+                if pinned and kind in AZURE_DATA_INPUT_TYPES:
+                    name, version = pinned.groups()
+                    yield DataAsset(path, yamlio.line_of(inputs, key) or None, f"{name}:{version}",
+                                    f"input `{key}` of the job {path} pins version {version}")
+
+
+def _data_registrations(ctx: RepoContext) -> Iterator[DataAsset]:
+    for call in invocations(ctx, "az"):
+        if call.verbs(3) != ("ml", "data", "create"):
+            continue
+        name, version = _registered_asset(ctx, call)
+        version_shown = f" --version {version}" if version else ""
+        yield DataAsset(call.command.file, call.command.line,
+                        name if not version or "$" in version else f"{name}:{version}",
+                        f"job `{call.job.name}` registers a new version with "
+                        f"`az ml data create{version_shown}`")  # fmt: skip
+
+
+def _registered_asset(ctx: RepoContext, call: Invocation) -> tuple[str, str]:
+    """(name, version) of `az ml data create`, from its options or the YAML file it names."""
+    name = call.option("--name", "-n") or ""
+    version = call.option("--version", "-v") or ""
+    file = call.option("--file", "-f") or ""
+    found = resolve_repo_file(ctx, file, call.command.workdir) if file and "$" not in file else []
+    asset = next((a for a in map(_data_asset, ctx.yaml_docs(found[0])) if a), None) if found else None
+    if asset is not None:
+        name, version = name or asset[0], version or asset[1]
+    return name or "a data asset", version
+
+
+@detector(signals=["data.versioning"], wants=(*YAML_GLOBS, *CI_GLOBS))
+def azureml_data_versioning(ctx: RepoContext) -> Iterator[Finding]:
+    """Emits data.versioning: Azure ML data asset versions (data asset YAML, job inputs
+    pinned to `azureml:NAME:VERSION`, `az ml data create` in CI), one finding per file."""
+    by_file: dict[str, list[DataAsset]] = {}
+    for asset in azureml_data_assets(ctx):
+        by_file.setdefault(asset.path, []).append(asset)
+    for path, assets in by_file.items():
+        names = sorted({a.name for a in assets})
+        yield Finding(
+            signal="data.versioning",
+            path=path,
+            line=assets[0].line,
+            summary=f"data versioned as Azure ML data assets: {', '.join(names[:5])} ({assets[0].how})",
+            attributes={"tool": "azureml", "items": names[:MAX_STAGE_NAMES], "count": len(names)},
+        )
 
 
 @detector(signals=["model.artifact_versioning"], wants=["**/*.dvc", "**/dvc.yaml", "**/dvc.lock",

@@ -17,6 +17,7 @@ from typing import Any
 
 from maturity_probe import yamlio
 from maturity_probe.detectors import detector
+from maturity_probe.detectors.ci.registry import CI_GLOBS, Invocation, invocations
 from maturity_probe.detectors.context import Finding, RepoContext, vocabulary
 from maturity_probe.detectors.manifests import (
     CLOUDFORMATION_GLOBS,
@@ -664,34 +665,46 @@ def dockerfile_model_server(ctx: RepoContext) -> Iterator[Finding]:
 # -- cloud endpoints -------------------------------------------------------------------------------
 AZUREML_ONLINE_SCHEMAS = ("managedOnlineEndpoint", "managedOnlineDeployment",
                           "kubernetesOnlineEndpoint", "kubernetesOnlineDeployment")  # fmt: skip
+# Batch endpoints score data sets on a schedule or on demand; `batchDeployment` is the
+# schema before CLI 2.7 split it into model and pipeline-component deployments.
+AZUREML_BATCH_SCHEMAS = ("batchEndpoint", "modelBatchDeployment", "pipelineComponentBatchDeployment",
+                         "batchDeployment")  # fmt: skip
+AZUREML_ENDPOINT_WORDS = vocabulary("OnlineEndpoint", "OnlineDeployment", "batchEndpoint",
+                                    "BatchDeployment", "batchDeployment")  # fmt: skip
 
 
 @dataclass(frozen=True)
 class AzureMLDoc:
     path: str
-    schema: str  # one of AZUREML_ONLINE_SCHEMAS
+    schema: str  # one of AZUREML_ONLINE_SCHEMAS or AZUREML_BATCH_SCHEMAS
     body: dict[Any, Any]
     line: int
 
+    @property
+    def online(self) -> bool:
+        return self.schema in AZUREML_ONLINE_SCHEMAS
 
-def azureml_online_docs(ctx: RepoContext) -> list[AzureMLDoc]:
-    """Azure ML online endpoint and deployment YAML files (CLI v2 `$schema`)."""
+
+def azureml_endpoint_docs(ctx: RepoContext) -> list[AzureMLDoc]:
+    """Azure ML online and batch endpoint and deployment YAML files (CLI v2 `$schema`)."""
 
     def build() -> list[AzureMLDoc]:
         found = []
-        for path in ctx.matching(*YAML_GLOBS):
-            text = ctx.text(path)
-            if text is None or ("OnlineEndpoint" not in text and "OnlineDeployment" not in text):
-                continue
+        for path in ctx.config_mentioning(*AZUREML_ENDPOINT_WORDS, globs=YAML_GLOBS):
             for doc in yaml_documents(ctx, path):
                 body = as_dict(doc)
-                schema_url = as_str(body.get("$schema"))
-                schema = next((s for s in AZUREML_ONLINE_SCHEMAS if s in schema_url), None)
-                if schema:
+                schema_url = as_str(body.get("$schema")).rsplit("/", 1)[-1]
+                schema = schema_url.removesuffix(".schema.json")
+                if schema in AZUREML_ONLINE_SCHEMAS or schema in AZUREML_BATCH_SCHEMAS:
                     found.append(AzureMLDoc(path, schema, body, line_in(body, "$schema")))
         return found
 
-    return ctx.derived("serving.azureml_online", build)
+    return ctx.derived("serving.azureml_endpoints", build)
+
+
+def azureml_online_docs(ctx: RepoContext) -> list[AzureMLDoc]:
+    """Azure ML online endpoints and deployments (the ones that split traffic and autoscale)."""
+    return [doc for doc in azureml_endpoint_docs(ctx) if doc.online]
 
 
 def _azureml_model(body: dict[Any, Any]) -> str | None:
@@ -706,7 +719,8 @@ def cloud_endpoint_definition(ctx: RepoContext) -> Iterator[Finding]:
     """Emits serving.model_server: SageMaker, Azure ML and Vertex endpoints defined as code.
 
     AWS::SageMaker::Endpoint (CloudFormation), aws_sagemaker_endpoint and
-    google_vertex_ai_endpoint (Terraform), Azure ML online endpoint / deployment YAML.
+    google_vertex_ai_endpoint (Terraform), Azure ML online and batch endpoint / deployment
+    YAML (a batch endpoint serves a model to scoring jobs instead of requests).
     """
     for resource in cloudformation_resources(ctx):
         if resource.type == "AWS::SageMaker::Endpoint":
@@ -730,12 +744,13 @@ def cloud_endpoint_definition(ctx: RepoContext) -> Iterator[Finding]:
                 summary=f"{block.path} defines the {label} endpoint {block.type}.{block.name}",
                 attributes={"kind": block.type, "server": server, "name": block.name},
             )
-    for doc in azureml_online_docs(ctx):
+    for doc in azureml_endpoint_docs(ctx):
         attributes: dict[str, JsonValue] = {"kind": doc.schema, "server": "azureml"}
         for key, value in (
             ("name", as_str(doc.body.get("name"))),
             ("endpoint", as_str(doc.body.get("endpoint_name"))),
             ("model", _azureml_model(doc.body)),
+            ("component", as_str(doc.body.get("component"))),
             ("scoring_script", as_str(dig(doc.body, "code_configuration", "scoring_script"))),
         ):
             if value:
@@ -787,6 +802,61 @@ def endpoint_in_code(ctx: RepoContext) -> Iterator[Finding]:
                     attributes={"kind": "code", "server": server, "call": call.name},
                 )
                 break
+
+
+# Cloud CLI commands that create, update or call a model endpoint, by program:
+# (server, label, verbs that follow the program; alpha / beta tracks ignored).
+_ENDPOINT_COMMANDS: dict[str, tuple[str, str, frozenset[tuple[str, ...]]]] = {
+    "az": ("azureml", "Azure ML", frozenset(
+        {("ml", f"{mode}-endpoint", action) for mode in ("online", "batch")
+         for action in ("create", "update", "invoke")}
+        | {("ml", f"{mode}-deployment", action) for mode in ("online", "batch")
+           for action in ("create", "update")})),
+    "aws": ("sagemaker", "SageMaker", frozenset(
+        {("sagemaker", "create-endpoint"), ("sagemaker", "update-endpoint")})),
+    "gcloud": ("vertex", "Vertex AI", frozenset(
+        {("ai", "endpoints", "create"), ("ai", "endpoints", "deploy-model")})),
+}  # fmt: skip
+
+
+def _endpoint_verbs(call: Invocation, known: frozenset[tuple[str, ...]]) -> tuple[str, ...] | None:
+    verbs = tuple(v for v in call.verbs(5) if v not in ("alpha", "beta"))
+    return next((v for v in (verbs[:2], verbs[:3]) if v in known), None)
+
+
+@detector(signals=["serving.model_server"], wants=CI_GLOBS)
+def endpoint_in_ci(ctx: RepoContext) -> Iterator[Finding]:
+    """Emits serving.model_server: CI jobs that create, update or invoke a cloud model endpoint.
+
+    `az ml online-endpoint|batch-endpoint create|update|invoke`, `az ml online-deployment|
+    batch-deployment create|update`, `aws sagemaker create-endpoint|update-endpoint`,
+    `gcloud ai endpoints create|deploy-model`; one finding per job, at its first such command.
+    """
+    by_job: dict[tuple[str, int, str], list[tuple[Invocation, str, str]]] = {}
+    for program, (server, _, known) in _ENDPOINT_COMMANDS.items():
+        for call in invocations(ctx, program):
+            verbs = _endpoint_verbs(call, known)
+            if verbs is not None:
+                key = (call.job.file, call.job.line, call.job.name)
+                by_job.setdefault(key, []).append((call, server, f"{program} {' '.join(verbs)}"))
+    for calls in by_job.values():
+        first, server, shown = min(calls, key=lambda c: (c[0].command.file, c[0].command.line))
+        job = first.job
+        label = _ENDPOINT_COMMANDS[shown.split()[0]][1]
+        attributes: dict[str, JsonValue] = {
+            "kind": "ci", "server": server, "system": job.system, "job": job.name,
+            "commands": sorted({c[2] for c in calls}),
+        }  # fmt: skip
+        name = first.option("--name", "-n", "--endpoint-name", "-e", "--endpoint")
+        if name and "$" not in name:
+            attributes["endpoint"] = name
+        yield Finding(
+            signal="serving.model_server",
+            path=first.command.file,
+            line=first.command.line,
+            summary=f"job `{job.name}` in {job.file} manages a model endpoint ({label}): `{shown}`",
+            attributes=attributes,
+        )
 
 
 # -- progressive delivery --------------------------------------------------------------------------

@@ -192,6 +192,23 @@ def _strip_prefixes(tokens: list[str]) -> list[str]:
     return tokens
 
 
+_SUBSTITUTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\$\((.+)\)$")
+
+
+def simple_commands(line: str) -> list[list[str]]:
+    """Tokens of each simple command of a shell line, wrappers (`sudo`, `VAR=x` ...) dropped.
+
+    `job=$(az ml ... )` counts as the command it substitutes: its output is kept, so it ran.
+    """
+    found = []
+    for part in split_commands(line):
+        substituted = _SUBSTITUTION.match(part)
+        tokens = _strip_prefixes(words(substituted.group(1) if substituted else part))
+        if tokens:
+            found.append(tokens)
+    return found
+
+
 def _drop_options(tokens: list[str], valued: tuple[str, ...] = ("--with", "--group")) -> list[str]:
     while tokens and tokens[0].startswith("-"):
         tokens = tokens[2:] if tokens[0] in valued else tokens[1:]

@@ -11,7 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from maturity_probe.detectors.ci import azure, bitbucket, circleci, github, gitlab, jenkins
-from maturity_probe.detectors.ci.commands import MAX_FOLLOW, Classifier, Hit, known_use, short
+from maturity_probe.detectors.ci.commands import (
+    MAX_FOLLOW,
+    Classifier,
+    Hit,
+    known_use,
+    short,
+    simple_commands,
+)
 from maturity_probe.detectors.ci.model import CiFile, CiJob, Command, Use
 from maturity_probe.detectors.context import RepoContext
 
@@ -82,6 +89,48 @@ def classified_jobs(ctx: RepoContext) -> list[ClassifiedJob]:
         for job in ci_file.jobs
         if not job.disabled
     ])
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One run of a program in a CI job (`az ml data create ...`), as tokens."""
+
+    job: CiJob
+    command: Command
+    args: tuple[str, ...]  # the tokens after the program
+
+    def verbs(self, count: int) -> tuple[str, ...]:
+        """The first `count` words before any option: ("ml", "data", "create")."""
+        leading = []
+        for arg in self.args[:count]:
+            if arg.startswith("-"):
+                break
+            leading.append(arg)
+        return tuple(leading)
+
+    def option(self, *names: str) -> str | None:
+        """The value of the first of `names` given (`--name x` or `--name=x`)."""
+        for index, arg in enumerate(self.args):
+            flag, equals, value = arg.partition("=")
+            if flag in names:
+                if equals:
+                    return value
+                following = self.args[index + 1] if index + 1 < len(self.args) else ""
+                return following if following and not following.startswith("-") else None
+        return None
+
+
+def invocations(ctx: RepoContext, program: str) -> list[Invocation]:
+    """Every run of `program` in the commands of enabled CI jobs (not in scripts they call)."""
+    return ctx.derived(f"ci.invocations:{program}", lambda: [
+        Invocation(job, command, tuple(tokens[1:]))
+        for ci_file in ci_files(ctx)
+        for job in ci_file.jobs
+        if not job.disabled
+        for command in job.commands
+        for tokens in simple_commands(command.text)
+        if posixpath.basename(tokens[0]) == program
+    ])  # fmt: skip
 
 
 def _classifier(ctx: RepoContext) -> Classifier:
