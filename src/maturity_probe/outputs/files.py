@@ -27,8 +27,16 @@ def write_atomic(path: Path, text: str) -> None:
     A rename within one file system is atomic, so node_exporter's textfile collector, a
     web server or a CI uploader reads the old file or the new one, never a partial one.
     The temporary name starts with a dot and ends in .tmp, which the textfile collector
-    ignores (it reads *.prom only).
+    ignores (it reads *.prom only). A device or pipe (/dev/null, /dev/stdout, a FIFO) is
+    written in place: renaming over it would replace the device with a plain file.
     """
+    if path.exists() and not path.is_file():
+        try:
+            with path.open("w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+        except OSError as exc:
+            raise UserError(f"{path}: cannot write: {exc.strerror}") from exc
+        return
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
