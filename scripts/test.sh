@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
-echo "== ruff"; .venv/bin/ruff check src tests benchmarks
+echo "== ruff"; .venv/bin/ruff check src tests benchmarks examples/demo_platform
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"; .venv/bin/pytest -n auto --dist loadfile "$@"
