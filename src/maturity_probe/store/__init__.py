@@ -11,8 +11,8 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,15 @@ from maturity_probe.redact import redact
 
 STORE_ENV = "MATURITY_PROBE_STORE"
 EVIDENCE_BATCH = 1000
+PLATFORM_SCOPE = "platform"
+SYSTEM_SCOPE = "system:"  # + the system's name
+CONNECT_TIMEOUT_SECONDS = 10
 _MIGRATION_LOCK = 0x6D70726F  # "mpro": PostgreSQL advisory lock key for schema upgrades
+# URL schemes people write for PostgreSQL, and the driver the `store` extra installs
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_POSTGRES_DRIVER = "postgresql+psycopg://"
+_SUPPORTED = ("use sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DATABASE "
+              "(PostgreSQL needs `pip install 'maturity-probe[store]'`)")
 
 
 def default_store_url() -> str:
@@ -33,6 +41,24 @@ def default_store_url() -> str:
     return f"sqlite:///{data_home / 'maturity-probe' / 'store.db'}"
 
 
+def driver_url(url: str) -> str:
+    """`postgresql://` and `postgres://` mean PostgreSQL through psycopg (the `store` extra)."""
+    for scheme in _POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return _POSTGRES_DRIVER + url.removeprefix(scheme)
+    return url
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """How one source of a stored scan went."""
+
+    name: str
+    type: str
+    status: str  # ok / partial / failed
+    reason: str
+
+
 @dataclass(frozen=True)
 class ScanRecord:
     """One stored scan, without its evidence (read that with `Store.assessment`)."""
@@ -41,10 +67,15 @@ class ScanRecord:
     group_id: str
     config_key: str
     target: str
-    generated_at: datetime
+    generated_at: datetime  # always timezone-aware (UTC)
     shard_index: int | None
     shard_count: int | None
     levels: dict[str, dict[str, tuple[int, bool]]]  # scope -> model -> (level, at_least)
+    sources: list[SourceRecord] = field(default_factory=list)
+
+    @property
+    def is_shard(self) -> bool:
+        return self.shard_index is not None
 
 
 class Store:
@@ -55,14 +86,26 @@ class Store:
             from sqlalchemy import create_engine, event
         except ImportError as exc:
             raise UserError("the store needs `pip install 'maturity-probe[store]'`") from exc
-        self.url = url
-        self.display_url = redact(url)
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.url = driver_url(url)
+        self._secrets = _url_secrets(self.url)
+        self.display_url = redact(url, self._secrets)
+        if self.url.startswith("sqlite:///"):
+            folder = Path(self.url.removeprefix("sqlite:///")).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(f"store {self.display_url}: cannot create {folder}: "
+                                f"{exc.strerror}") from exc
+        connect_args = ({"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+                        if self.url.startswith("postgresql") else {})
         try:
-            self.engine = create_engine(url, future=True, pool_pre_ping=True)
-        except Exception as exc:  # bad URL or missing driver: a user error, said in one line
-            raise UserError(f"store {self.display_url}: {exc}") from exc
+            self.engine = create_engine(self.url, pool_pre_ping=True, connect_args=connect_args)
+        except ModuleNotFoundError as exc:
+            raise UserError(f"store {self.display_url}: the Python driver {exc.name!r} is not "
+                            f"installed; {_SUPPORTED}") from exc
+        except Exception as exc:  # bad URL or unknown dialect: a user error, said in one line
+            raise UserError(f"store {self.display_url}: not a usable store URL "
+                            f"({self._first_line(exc)}); {_SUPPORTED}") from exc
         if self.engine.dialect.name == "sqlite":
             @event.listens_for(self.engine, "connect")
             def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -101,7 +144,7 @@ class Store:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:
-            raise UserError(f"store {self.display_url}: {_first_line(exc)}") from exc
+            raise UserError(f"store {self.display_url}: {self._first_line(exc)}") from exc
 
     # -- writing --------------------------------------------------------------------------
     def save(
@@ -117,7 +160,7 @@ class Store:
 
         from maturity_probe.store import schema
 
-        scan_id = f"{assessment.generated_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+        scan_id = f"{_utc(assessment.generated_at):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
         levels = [
             {"scan_id": scan_id, "scope": scope, "model": model, "level": level, "at_least": at_least}
             for scope, by_model in scope_levels(assessment).items()
@@ -152,48 +195,84 @@ class Store:
                     connection.execute(schema.levels.insert(), levels)
         except SQLAlchemyError as exc:
             raise UserError(f"store {self.display_url}: could not save the scan: "
-                            f"{_first_line(exc)}") from exc
+                            f"{self._first_line(exc)}") from exc
         return scan_id
 
     # -- reading --------------------------------------------------------------------------
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        """A read connection; database errors become one-line user errors."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise UserError(f"store {self.display_url}: {self._first_line(exc)}") from exc
+
     def scans(self, *, config_key: str | None = None, limit: int | None = None,
-              group_id: str | None = None) -> list[ScanRecord]:
-        """Stored scans, newest first."""
+              group_id: str | None = None, whole: bool = False,
+              scan_id: str | None = None) -> list[ScanRecord]:
+        """Stored scans, newest first, with their levels and source statuses.
+
+        `whole` leaves out the shards of sharded scans (each saw only part of the platform).
+        """
         from sqlalchemy import select
 
         from maturity_probe.store import schema
 
-        query = select(schema.scans).order_by(schema.scans.c.generated_at.desc(),
-                                              schema.scans.c.id.desc())
+        query = select(*(schema.scans.c[name] for name in _SCAN_COLUMNS)).order_by(
+            schema.scans.c.generated_at.desc(), schema.scans.c.id.desc())
         if config_key is not None:
             query = query.where(schema.scans.c.config_key == config_key)
         if group_id is not None:
             query = query.where(schema.scans.c.group_id == group_id)
+        if whole:
+            query = query.where(schema.scans.c.shard_index.is_(None))
+        if scan_id is not None:
+            query = query.where(schema.scans.c.id == scan_id)
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as connection:
+        with self.connection() as connection:
             rows = connection.execute(query).mappings().all()
             ids = [row["id"] for row in rows]
             level_rows = connection.execute(
                 select(schema.levels).where(schema.levels.c.scan_id.in_(ids))
+                .order_by(schema.levels.c.scope, schema.levels.c.model)
             ).mappings().all() if ids else []
-        by_scan: dict[str, dict[str, dict[str, tuple[int, bool]]]] = {}
+            source_rows = connection.execute(
+                select(schema.sources.c.scan_id, schema.sources.c.name, schema.sources.c.type,
+                       schema.sources.c.status, schema.sources.c.reason)
+                .where(schema.sources.c.scan_id.in_(ids)).order_by(schema.sources.c.name)
+            ).mappings().all() if ids else []
+        levels: dict[str, dict[str, dict[str, tuple[int, bool]]]] = {}
         for row in level_rows:
-            by_scan.setdefault(row["scan_id"], {}).setdefault(row["scope"], {})[row["model"]] = (
-                row["level"], row["at_least"])
+            levels.setdefault(row["scan_id"], {}).setdefault(row["scope"], {})[row["model"]] = (
+                row["level"], bool(row["at_least"]))
+        sources: dict[str, list[SourceRecord]] = {}
+        for row in source_rows:
+            sources.setdefault(row["scan_id"], []).append(
+                SourceRecord(row["name"], row["type"], row["status"], row["reason"]))
         return [
             ScanRecord(id=row["id"], group_id=row["group_id"], config_key=row["config_key"],
-                       target=row["target"], generated_at=row["generated_at"],
+                       target=row["target"], generated_at=_utc(row["generated_at"]),
                        shard_index=row["shard_index"], shard_count=row["shard_count"],
-                       levels=by_scan.get(row["id"], {}))
+                       levels=levels.get(row["id"], {}), sources=sources.get(row["id"], []))
             for row in rows
         ]
 
-    def resolve(self, reference: str, *, config_key: str | None = None) -> str:
-        """A scan id from an id, a unique id prefix, `last` or `last~N`."""
+    def resolve(self, reference: str, *, config_key: str | None = None, whole: bool = False) -> str:
+        """A scan id from an id, a unique id prefix, `last` or `last~N` (N scans before last).
+
+        `last` and `last~N` count the scans of `config_key` (all scans when None), without
+        shards when `whole`; an id or prefix names any scan.
+        """
         if reference == "last" or reference.startswith("last~"):
-            back = int(reference.partition("~")[2] or 0)
-            found = self.scans(config_key=config_key, limit=back + 1)
+            back_text = reference.partition("~")[2] or "0"
+            if not back_text.isdigit():
+                raise UserError(f"scan {reference!r}: expected last or last~N, e.g. last~1")
+            back = int(back_text)
+            found = self.scans(config_key=config_key, limit=back + 1, whole=whole)
             if len(found) <= back:
                 where = f" of {config_key}" if config_key else ""
                 raise UserError(f"no stored scan{where} for {reference!r} "
@@ -203,21 +282,31 @@ class Store:
 
         from maturity_probe.store import schema
 
-        with self.engine.connect() as connection:
+        with self.connection() as connection:
             ids = connection.execute(
-                select(schema.scans.c.id).where(schema.scans.c.id.startswith(reference))
+                select(schema.scans.c.id).where(schema.scans.c.id.startswith(reference,
+                                                                              autoescape=True))
+                .limit(2)
             ).scalars().all()
         if len(ids) != 1:
             raise UserError(f"no stored scan {reference!r}" if not ids else
-                            f"scan id {reference!r} is ambiguous ({len(ids)} scans)")
+                            f"scan id {reference!r} is ambiguous (several scans start with it)")
         return str(ids[0])
 
+    def record(self, scan_id: str) -> ScanRecord:
+        """One stored scan's record (levels, sources) by its exact id."""
+        found = self.scans(scan_id=scan_id)
+        if not found:
+            raise UserError(f"no stored scan {scan_id!r}")
+        return found[0]
+
     def assessment(self, scan_id: str) -> Assessment:
+        """The stored Assessment of a scan, exactly as it was rendered then."""
         from sqlalchemy import select
 
         from maturity_probe.store import schema
 
-        with self.engine.connect() as connection:
+        with self.connection() as connection:
             text = connection.execute(
                 select(schema.scans.c.assessment).where(schema.scans.c.id == scan_id)
             ).scalar_one_or_none()
@@ -226,21 +315,45 @@ class Store:
         return Assessment.model_validate_json(text)
 
     def latest(self) -> Assessment:
+        """The newest stored scan's Assessment."""
         found = self.scans(limit=1)
         if not found:
             raise UserError("the store is empty: run `maturity-probe scan` first")
         return self.assessment(found[0].id)
 
-    @contextmanager
-    def connection(self) -> Iterator[Any]:
-        with self.engine.connect() as connection:
-            yield connection
+    def _first_line(self, exc: Exception) -> str:
+        """The first line of a driver's message, without the URL's password."""
+        text = str(getattr(exc, "orig", None) or exc).strip()
+        return redact(text.splitlines()[0] if text else type(exc).__name__, self._secrets)
+
+
+_SCAN_COLUMNS = ("id", "group_id", "config_key", "target", "generated_at", "shard_index",
+                 "shard_count")
 
 
 def scope_levels(assessment: Assessment) -> dict[str, dict[str, tuple[int, bool]]]:
-    """Levels by scope ("platform", later "system:<name>") and model, for fast history."""
-    return {"platform": {m.model: (m.level, m.at_least) for m in assessment.maturity.values()}}
+    """Levels by scope (`platform`, `system:<name>`) and model: history and trends read
+    these rows instead of whole assessments."""
+    scopes = {PLATFORM_SCOPE: {m.model: (m.level, m.at_least)
+                               for m in assessment.maturity.values()}}
+    for name, system in assessment.systems.items():
+        scopes[SYSTEM_SCOPE + name] = {m.model: (m.level, m.at_least)
+                                       for m in system.maturity.values()}
+    return scopes
 
 
-def _first_line(exc: Exception) -> str:
-    return redact(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
+def _url_secrets(url: str) -> list[str]:
+    """The password of a store URL, to keep it out of every message."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        password = make_url(url).password
+    except (ArgumentError, ValueError):
+        return []
+    return [str(password)] if password else []
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes: the store keeps UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
