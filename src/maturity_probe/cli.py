@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 
 from maturity_probe import __version__
 from maturity_probe.assessment import Assessment
@@ -55,6 +55,19 @@ class OutputFormat(StrEnum):
 
 class GateFormat(StrEnum):
     text = "text"
+    markdown = "markdown"
+
+
+class ListFormat(StrEnum):
+    """history and trend."""
+
+    table = "table"
+    json = "json"
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
     markdown = "markdown"
 
 
@@ -233,17 +246,39 @@ def gate(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Also write the report to a file.")
     ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option("--against", help="Stored scan to compare with, instead of --baseline: last "
+                     "(the newest stored scan of the same --config), last~N, or a scan id. The "
+                     "gate itself stores nothing."),
+    ] = None,
+    store: StoreOption = None,
 ) -> None:
     """Fail (exit 1) when maturity regresses below a baseline or a minimum level."""
-    if baseline is None and not min_level and write_baseline is None:
-        raise UserError("gate needs --baseline FILE, --min-level MODEL=LEVEL or --write-baseline FILE")
-    ruleset = load_rules(rules or (load_config(config).rules if config else None))
+    if baseline is not None and against is not None:
+        raise UserError("give either --baseline FILE or --against SCAN, not both")
+    if baseline is None and against is None and not min_level and write_baseline is None:
+        raise UserError("gate needs --baseline FILE, --against last, --min-level MODEL=LEVEL or "
+                        "--write-baseline FILE")
+    loaded = load_config(config) if config else None
+    ruleset = load_rules(rules or (loaded.rules if loaded else None))
     minimums = parse_min_levels(min_level or [], list(ruleset.models))
     base = load_baseline(baseline) if baseline is not None else None
+    stored_note = None
+    if against is not None:
+        if loaded is None:
+            raise UserError("gate --against needs --config FILE: scans are stored per platform config")
+        from maturity_probe.history import stored_baseline
+        from maturity_probe.store import Store
+
+        with Store.open(store) as opened:
+            base, stored_note = stored_baseline(opened, against, config_key(loaded))
     assessment = _assess(path, config, ruleset, model or [], exemptions)
     if write_baseline is not None:
         _write(json_out.render(assessment), write_baseline)
     result = compare(assessment, base, minimums, ruleset, strict=strict)
+    if stored_note:
+        result.notes.insert(0, stored_note)
     report = _gate_report(assessment, base, result.failures, result.notes, output_format)
     sys.stdout.write(report)
     if output is not None:
@@ -374,6 +409,193 @@ def report(
                output)
         return
     _emit(assessment, output_format, output, explain)
+
+
+# -- the history store: history, show, diff, trend ------------------------------------------
+
+PlatformOption = Annotated[
+    str | None,
+    typer.Option("--platform", help="Only scans of this platform: its config's `name:` (else the "
+                 "config file's absolute path). Instead of --config."),
+]
+ScanConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Only scans of this platform config file.")
+]
+
+
+def _platform_key(config: Path | None, platform: str | None) -> str | None:
+    """The config key of --config FILE or --platform NAME (None: every platform)."""
+    if config is not None and platform is not None:
+        raise UserError("give either --config FILE or --platform NAME, not both")
+    return config_key(load_config(config)) if config is not None else platform
+
+
+def _no_scans(key: str | None) -> UserError:
+    where = f" of {key}" if key else ""
+    return UserError(f"no stored scans{where}: run `maturity-probe scan --config FILE` first")
+
+
+def _print_tables(tables: list[RenderableType]) -> None:
+    """Tables on the terminal; piped, as wide plain text (rich would squeeze them to 80)."""
+    console = stdout if stdout.is_terminal else Console(width=200, no_color=True,
+                                                        highlight=False)
+    for item in tables:
+        console.print(item)
+
+
+@app.command()
+def history(
+    config: ScanConfigOption = None,
+    platform: PlatformOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many scans.")] = 20,
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="table, or json (see above).")
+    ] = ListFormat.table,
+    store: StoreOption = None,
+) -> None:
+    """Stored scans, newest first: id, time, platform, shard, each model's platform level
+    (≥N: at least N, as a failed source could have shown more), number of ML systems and
+    how the sources went.
+
+    --format json: {"scans": [{"id", "generated_at" (UTC, ISO 8601), "config_key", "target",
+    "group_id", "shard": null | {"index" (0-based), "count"}, "levels": {MODEL: {"level",
+    "at_least"}}, "systems": {SYSTEM: {MODEL: {"level", "at_least"}}}, "sources": [{"name",
+    "type", "status" (ok | partial | failed), "reason"}]}]}
+    """
+    from maturity_probe import history as hist
+    from maturity_probe.outputs.history_views import history_table
+    from maturity_probe.store import Store
+
+    key = _platform_key(config, platform)
+    with Store.open(store) as opened:
+        records = opened.scans(config_key=key, limit=limit)
+    if not records:
+        raise _no_scans(key)
+    if output_format == ListFormat.json:
+        sys.stdout.write(json.dumps(hist.history_json(records), indent=2) + "\n")
+        return
+    _print_tables([history_table(records)])
+
+
+@app.command()
+def show(
+    scan: Annotated[str, typer.Argument(
+        help="Stored scan: an id, a unique id prefix, last or last~N.")] = "last",
+    config: ScanConfigOption = None,
+    platform: PlatformOption = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="List the evidence behind every requirement.")
+    ] = False,
+    store: StoreOption = None,
+) -> None:
+    """Show a stored scan like `audit` shows a fresh one (last: the newest whole scan, of
+    --config / --platform when given; shards are named by their id)."""
+    from maturity_probe.store import Store
+
+    key = _platform_key(config, platform)
+    with Store.open(store) as opened:
+        assessment = opened.assessment(opened.resolve(scan, config_key=key, whole=True))
+    _emit(assessment, output_format, output, explain)
+
+
+@app.command()
+def diff(
+    before: Annotated[str | None, typer.Argument(
+        metavar="[A]", help="The earlier scan (id, prefix, last~N; default: the stored scan of "
+        "the same platform just before B).")] = None,
+    after: Annotated[str | None, typer.Argument(
+        metavar="[B]", help="The later scan (default: last).")] = None,
+    config: ScanConfigOption = None,
+    platform: PlatformOption = None,
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="text, markdown (PR comment, job summary) "
+                                 "or json (see above).")
+    ] = DiffFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """What changed between two stored scans, for the platform and per ML system: levels
+    moved, requirements met or lost, evidence that appeared or disappeared. Evidence is
+    matched by id, else by source, signal, subject and file (a moved line is no change).
+
+    --format json: {"from": SCAN, "to": SCAN, "levels": [{"scope" ("platform" |
+    "system:NAME"), "system" (NAME | null), "model", "from": LEVEL | null, "to": LEVEL |
+    null}], "requirements": [{"scope", "system", "model", "requirement", "title", "level",
+    "from": STATUS | null, "to": STATUS | null, "change" (met | lost | changed)}],
+    "evidence": {"appeared": [EVIDENCE], "disappeared": [EVIDENCE], "changed": [{"from":
+    EVIDENCE, "to": EVIDENCE}]}} where SCAN is {"id", "generated_at", "config_key"}, LEVEL
+    {"level", "at_least"}, STATUS met | unmet | unknown | not_assessable | not_applicable
+    (null: not assessed), EVIDENCE {"id", "signal", "subject", "source", "locator",
+    "strength", "summary"}. Exit code 0 whatever changed.
+    """
+    from maturity_probe import history as hist
+    from maturity_probe.outputs.history_views import diff_markdown, diff_text
+    from maturity_probe.store import Store
+
+    key = _platform_key(config, platform)
+    with Store.open(store) as opened:
+        later = opened.record(opened.resolve(after or "last", config_key=key, whole=True))
+        if before is None:
+            same = opened.scans(config_key=later.config_key, whole=True)
+            earlier_ids = [r.id for r in same if r.generated_at < later.generated_at
+                           or (r.generated_at == later.generated_at and r.id < later.id)]
+            if not earlier_ids:
+                raise UserError(f"no stored scan of {later.config_key} before {later.id} to "
+                                "compare with: give two scans, diff A B")
+            earlier = opened.record(earlier_ids[0])
+        else:
+            earlier = opened.record(opened.resolve(before, config_key=key or later.config_key,
+                                                   whole=True))
+        result = hist.diff_scans(earlier, opened.assessment(earlier.id),
+                                 later, opened.assessment(later.id))
+    if output_format == DiffFormat.json:
+        _write(json.dumps(result.to_json(), indent=2) + "\n", output)
+    else:
+        _write((diff_markdown if output_format == DiffFormat.markdown else diff_text)(result), output)
+
+
+@app.command()
+def trend(
+    config: ScanConfigOption = None,
+    platform: PlatformOption = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Only this maturity model.")] = None,
+    system: Annotated[str | None, typer.Option("--system", help="Only this ML system.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="The newest N scans.")] = 30,
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="table, or json (see above).")
+    ] = ListFormat.table,
+    store: StoreOption = None,
+) -> None:
+    """Levels over time, per model, for the platform and each ML system (whole scans of one
+    platform: --config / --platform, else the platform of the newest scan).
+
+    --format json: {"config_key", "series": [{"scope" ("platform" | "system:NAME"), "system"
+    (NAME | null), "model", "points": [{"scan_id", "generated_at", "level", "at_least"}]
+    (oldest first)}]}
+    """
+    from maturity_probe import history as hist
+    from maturity_probe.outputs.history_views import trend_tables
+    from maturity_probe.store import Store
+
+    key = _platform_key(config, platform)
+    with Store.open(store) as opened:
+        if key is None:
+            newest = opened.scans(limit=1, whole=True)
+            if not newest:
+                raise _no_scans(None)
+            key = newest[0].config_key
+        records = opened.scans(config_key=key, limit=limit, whole=True)
+    if not records:
+        raise _no_scans(key)
+    series = hist.trend_series(records, model=model, system=system)
+    if output_format == ListFormat.json:
+        sys.stdout.write(json.dumps(hist.trend_json(key, series), indent=2) + "\n")
+        return
+    _print_tables(list(trend_tables(key, series)))
 
 
 @rules_app.command("check")
