@@ -108,8 +108,9 @@ def test_scans_are_named_by_id_prefix_last_and_last_n(store_url: str) -> None:  
 
         assert [r.id for r in store.scans()] == [shard, other, second, *sorted([first, twin],
                                                                               reverse=True)]
-        assert store.resolve("last") == shard  # an explicit reference to the newest row
-        assert store.resolve("last", whole=True) == other
+        assert store.resolve("last") == other  # the newest whole scan
+        assert store.resolve("last", whole=False) == shard
+        assert store.latest() == store.assessment(other)
         assert store.resolve("last", config_key="acme", whole=True) == second
         assert store.resolve("last~1", config_key="acme", whole=True) in (first, twin)
         assert store.resolve(second) == second

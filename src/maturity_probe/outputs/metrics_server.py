@@ -39,7 +39,7 @@ class LatestMetrics:
             raise UserError(f"cannot read the store: {type(exc).__name__}: {redact(first)}") from exc
 
     def _text(self) -> str:
-        newest = self.store.scans(limit=1)
+        newest = self.store.scans(limit=1, whole=True)  # a shard saw part of the platform
         if not newest:
             raise UserError("the store is empty: run `maturity-probe scan` first")
         scan_id = newest[0].id

@@ -261,11 +261,12 @@ class Store:
             for row in rows
         ]
 
-    def resolve(self, reference: str, *, config_key: str | None = None, whole: bool = False) -> str:
+    def resolve(self, reference: str, *, config_key: str | None = None, whole: bool = True) -> str:
         """A scan id from an id, a unique id prefix, `last` or `last~N` (N scans before last).
 
-        `last` and `last~N` count the scans of `config_key` (all scans when None), without
-        shards when `whole`; an id or prefix names any scan.
+        `last` and `last~N` count the scans of `config_key` (all scans when None), and only
+        whole ones unless `whole` is False: a shard saw part of the platform, the merged
+        scan of its group counts instead. An id or prefix names any scan, shards too.
         """
         if reference == "last" or reference.startswith("last~"):
             back_text = reference.partition("~")[2] or "0"
@@ -315,8 +316,8 @@ class Store:
         return Assessment.model_validate_json(text)
 
     def latest(self) -> Assessment:
-        """The newest stored scan's Assessment."""
-        found = self.scans(limit=1)
+        """The newest whole stored scan's Assessment."""
+        found = self.scans(limit=1, whole=True)
         if not found:
             raise UserError("the store is empty: run `maturity-probe scan` first")
         return self.assessment(found[0].id)
