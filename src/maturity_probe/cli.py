@@ -32,6 +32,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    add_completion=True,  # --install-completion / --show-completion for the shell it runs in
 )
 rules_app = typer.Typer(help="Check and inspect maturity rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -85,10 +86,18 @@ def _main(
     no_color: Annotated[
         bool, typer.Option("--no-color", help="No colours in terminal output (also NO_COLOR=1).")
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show each HTTP request of every source on "
+                           "stderr (time, source, method, URL, status; secrets redacted).")
+    ] = False,
 ) -> None:
     """Infer MLOps maturity from the tooling an organisation really runs."""
     if no_color or os.environ.get("NO_COLOR"):
         stdout.no_color = stderr.no_color = True
+    if verbose:
+        from maturity_probe import requestlog
+
+        requestlog.enable(sys.stderr)
 
 
 RulesOption = Annotated[

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
 
+from maturity_probe import requestlog
 from maturity_probe.evidence import Evidence, SourceState, SourceStatus, Strength, evidence_id
 from maturity_probe.redact import redact
 
@@ -119,6 +120,7 @@ class Collector:
 
 def run_collector(collector: Collector) -> tuple[list[Evidence], SourceStatus]:
     """Run one collector to completion; any failure becomes a one-line status reason."""
+    requestlog.watch(collector.config, collector.ctx.secrets)  # --verbose: name and redact its requests
     started = time.monotonic()
     evidence: dict[str, Evidence] = {}
     status = collector.status

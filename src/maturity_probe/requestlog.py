@@ -1,0 +1,145 @@
+"""`--verbose`: one line on stderr per HTTP request a source makes, never a secret.
+
+The client libraries log their requests themselves: urllib3 (under requests, so MLflow,
+PyGithub and python-gitlab; the kubernetes client; botocore) on `urllib3.connectionpool`,
+httpx (the prometheus collector) on `httpx`. A handler on those two loggers turns each
+record into
+
+    +1.234s prod-mlflow POST http://127.0.0.1:5000/api/2.0/mlflow/runs/search 200
+
+(seconds since --verbose was set up, the source, method, URL, status) and passes the line
+through `redact` with every secret of the scan, after blanking the values of query
+parameters that look like credentials. Libraries log no headers, so tokens sent as
+headers never reach this code at all.
+
+The source is the scanning thread's name (`source:<name>`, set by the runner); requests
+from a collector's own worker threads are matched by their URL's origin to the sources
+that `watch` registered.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+import time
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from maturity_probe.redact import REDACTED, redact
+
+LOGGERS = ("urllib3.connectionpool", "httpx")
+THREAD_PREFIX = "source:"
+# `?private_token=…`, `&X-Amz-Signature=…`, `sig=…` (Azure SAS), `client_secret=…`
+_SECRET_QUERY = re.compile(
+    r"(?P<key>[?&;][^=&#\s]*(?:token|key|secret|password|passwd|signature|credential|sig|auth)"
+    r"[^=&#\s]*=)[^&#\s]+", re.I)
+_URLLIB3_REQUEST = '%s://%s:%s "%s %s %s" %s %s'
+_HTTPX_REQUEST = 'HTTP Request: %s %s "%s %d %s"'
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{parts.hostname.lower()}:{port}"
+
+
+def hide_query_secrets(url: str) -> str:
+    return _SECRET_QUERY.sub(lambda m: m.group("key") + REDACTED, url)
+
+
+class RequestLog(logging.Handler):
+    """Formats the libraries' request records as one redacted line each."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.stream = stream
+        self.started = time.time()  # the clock of LogRecord.created
+        self.secrets: list[str] = []
+        self.origins: dict[str, set[str]] = {}  # origin -> names of the sources using it
+        self._state = threading.Lock()
+
+    def watch(self, source: Any, secrets: list[str]) -> None:
+        """Remember a source's secrets and the origins of the URLs in its config."""
+        with self._state:
+            self.secrets = sorted(set(self.secrets) | {s for s in secrets if s})
+            for _, value in source:
+                origin = _origin(value) if isinstance(value, str) else None
+                if origin:
+                    self.origins.setdefault(origin, set()).add(source.name)
+
+    def _source_of(self, record: logging.LogRecord, url: str) -> str:
+        thread = record.threadName or ""
+        if thread.startswith(THREAD_PREFIX):
+            return thread.removeprefix(THREAD_PREFIX)
+        names = self.origins.get(_origin(url) or "", set())
+        return next(iter(names)) if len(names) == 1 else thread
+
+    def describe(self, record: logging.LogRecord) -> str | None:
+        """The line for a record; None for the libraries' other chatter."""
+        args = record.args if isinstance(record.args, tuple) else ()
+        if record.msg == _URLLIB3_REQUEST and len(args) == 8:
+            scheme, host, port, method, path, _, status, _ = args
+            default = {"http": 80, "https": 443}.get(str(scheme))
+            netloc = f"{host}:{port}" if port and port != default else str(host)
+            url = f"{scheme}://{netloc}{path}"
+        elif record.msg == _HTTPX_REQUEST and len(args) == 5:
+            method, raw_url, _, status, _ = args
+            url = str(raw_url)
+        elif record.levelno >= logging.WARNING:  # retries after a broken connection
+            return f"{self._elapsed(record)} {record.threadName} {record.getMessage()}"
+        else:
+            return None
+        return f"{self._elapsed(record)} {self._source_of(record, url)} {method} {url} {status}"
+
+    def _elapsed(self, record: logging.LogRecord) -> str:
+        return f"+{max(record.created - self.started, 0.0):.3f}s"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.describe(record)
+            if line is None:
+                return
+            with self._state:
+                secrets = list(self.secrets)
+            self.stream.write(redact(hide_query_secrets(line), secrets) + "\n")
+            self.stream.flush()
+        except Exception:
+            self.handleError(record)
+
+
+_handler: RequestLog | None = None
+_saved_levels: dict[str, int] = {}
+
+
+def enable(stream: TextIO | None = None) -> RequestLog:
+    """Show every request of the libraries' loggers on `stream` (default: stderr)."""
+    global _handler
+    if _handler is None:
+        _handler = RequestLog(stream or sys.stderr)
+        for name in LOGGERS:
+            logger = logging.getLogger(name)
+            _saved_levels[name] = logger.level
+            logger.addHandler(_handler)
+            logger.setLevel(logging.DEBUG)
+    return _handler
+
+
+def disable() -> None:
+    """Undo `enable` (for callers that turn it on for a while, like tests)."""
+    global _handler
+    if _handler is not None:
+        for name in LOGGERS:
+            logger = logging.getLogger(name)
+            logger.removeHandler(_handler)
+            logger.setLevel(_saved_levels.pop(name, logging.NOTSET))
+        _handler = None
+
+
+def watch(source: Any, secrets: list[str]) -> None:
+    """Called for every source before it runs; nothing to do unless --verbose is on."""
+    if _handler is not None:
+        _handler.watch(source, secrets)
