@@ -16,7 +16,7 @@ from maturity_probe.assessment import Assessment, ModelMaturity, Status
 from maturity_probe.errors import UserError
 from maturity_probe.evidence import Evidence
 from maturity_probe.outputs.labels import utc_timestamp
-from maturity_probe.store import PLATFORM_SCOPE, SYSTEM_SCOPE, ScanRecord, Store
+from maturity_probe.store import PLATFORM_SCOPE, SYSTEM_SCOPE, ScanRecord, Store, system_scope
 
 Level = tuple[int, bool]  # (level, at_least)
 
@@ -204,7 +204,7 @@ class ScanDiff:
 def _scopes(assessment: Assessment) -> dict[str, dict[str, ModelMaturity]]:
     scopes = {PLATFORM_SCOPE: dict(assessment.maturity)}
     for name, system in assessment.systems.items():
-        scopes[SYSTEM_SCOPE + name] = dict(system.maturity)
+        scopes[system_scope(name)] = dict(system.maturity)
     return scopes
 
 
@@ -301,13 +301,13 @@ def trend_series(records: list[ScanRecord], *, model: str | None = None,
                     record.id, utc_timestamp(record.generated_at), level, at_least))
     scopes = {scope for scope, _ in points}
     models = list(dict.fromkeys(m for r in records for by in r.levels.values() for m in by))
-    if system is not None and SYSTEM_SCOPE + system not in scopes:
+    if system is not None and system_scope(system) not in scopes:
         known = ", ".join(sorted(n for s in scopes if (n := system_of(s)))) or "none"
         raise UserError(f"no system {system!r} in these scans (systems: {known})")
     if model is not None and model not in models:
         raise UserError(f"no levels of model {model!r} in these scans "
                         f"(models: {', '.join(models) or 'none'})")
-    wanted_scopes = [SYSTEM_SCOPE + system] if system is not None else sorted(scopes, key=scope_order)
+    wanted_scopes = [system_scope(system)] if system is not None else sorted(scopes, key=scope_order)
     return [Series(scope, model_id, points[(scope, model_id)])
             for scope in wanted_scopes for model_id in models
             if (model is None or model_id == model) and (scope, model_id) in points]

@@ -15,10 +15,11 @@ from store_support import run_cli
 from maturity_probe.assessment import Assessment
 from maturity_probe.errors import UserError
 from maturity_probe.evidence import SourceState, Strength
+from maturity_probe.history import trend_series
 from maturity_probe.inference.correlate import System
 from maturity_probe.inference.engine import assess
 from maturity_probe.inference.rules import load_rules
-from maturity_probe.store import Store, schema, scope_levels
+from maturity_probe.store import Store, schema, scope_levels, system_scope
 from support import NOW, ev, source
 
 RULES = load_rules()
@@ -70,6 +71,17 @@ def test_a_scan_is_stored_whole_with_platform_and_system_levels(store_url: str) 
     assert [(s.name, s.status, s.reason) for s in record.sources] == [
         ("registry", "failed", "cannot connect to http://127.0.0.1:1"), ("repo", "ok", "")]
     assert record.generated_at == NOW and record.config_key == "acme" and not record.is_shard
+
+
+def test_a_system_name_longer_than_the_scope_column_still_saves(store_url: str) -> None:  # noqa: F811
+    long_name = "churn-" + "x" * 400
+    assessment = platform_assessment()
+    assessment = assessment.model_copy(update={"systems": {long_name: assessment.systems["churn"]}})
+    with Store.open(store_url) as store:
+        record = store.record(store.save(assessment, config_key="acme"))
+    scope = next(s for s in record.levels if s != "platform")
+    assert len(scope) == 300 and scope.startswith("system:churn-xxx") and scope == system_scope(long_name)
+    assert trend_series([record], system=long_name)[0].scope == scope
 
 
 def test_an_interrupted_save_leaves_nothing_half_written(store_url: str) -> None:  # noqa: F811

@@ -7,6 +7,7 @@ schema is created and upgraded by Alembic migrations on first use.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ STORE_ENV = "MATURITY_PROBE_STORE"
 EVIDENCE_BATCH = 1000
 PLATFORM_SCOPE = "platform"
 SYSTEM_SCOPE = "system:"  # + the system's name
+MAX_SCOPE_CHARS = 300  # the levels.scope column
 CONNECT_TIMEOUT_SECONDS = 10
 _MIGRATION_LOCK = 0x6D70726F  # "mpro": PostgreSQL advisory lock key for schema upgrades
 # URL schemes people write for PostgreSQL, and the driver the `store` extra installs
@@ -338,9 +340,18 @@ def scope_levels(assessment: Assessment) -> dict[str, dict[str, tuple[int, bool]
     scopes = {PLATFORM_SCOPE: {m.model: (m.level, m.at_least)
                                for m in assessment.maturity.values()}}
     for name, system in assessment.systems.items():
-        scopes[SYSTEM_SCOPE + name] = {m.model: (m.level, m.at_least)
+        scopes[system_scope(name)] = {m.model: (m.level, m.at_least)
                                        for m in system.maturity.values()}
     return scopes
+
+
+def system_scope(name: str) -> str:
+    """`system:<name>`; a name too long for the column keeps its start and a hash of it."""
+    scope = SYSTEM_SCOPE + name
+    if len(scope) <= MAX_SCOPE_CHARS:
+        return scope
+    digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+    return f"{scope[:MAX_SCOPE_CHARS - 13]}~{digest}"
 
 
 def _url_secrets(url: str) -> list[str]:
