@@ -514,10 +514,10 @@ def show(
 @app.command()
 def diff(
     before: Annotated[str | None, typer.Argument(
-        metavar="[A]", help="The earlier scan (id, prefix, last~N; default: the stored scan of "
+        metavar="A", help="The earlier scan (id, prefix, last~N; default: the stored scan of "
         "the same platform just before B).")] = None,
     after: Annotated[str | None, typer.Argument(
-        metavar="[B]", help="The later scan (default: last).")] = None,
+        metavar="B", help="The later scan (default: last).")] = None,
     config: ScanConfigOption = None,
     platform: PlatformOption = None,
     output_format: Annotated[
