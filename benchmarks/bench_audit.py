@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -140,16 +139,31 @@ def audit_seconds(root: Path) -> float:
     return time.perf_counter() - started
 
 
+# Runs the CLI and reports the process's own peak memory. ru_maxrss from wait4() would not
+# do: Linux carries the parent's resident size at fork() over into the child's maximum, so
+# it would measure this benchmark process (which grows with the audits it runs in-process).
+_PEAK_PROBE = """
+import atexit, runpy, sys
+
+def report():
+    with open("/proc/self/status") as status:
+        sys.stderr.write(next(line for line in status if line.startswith("VmHWM:")))
+
+atexit.register(report)
+sys.argv = ["maturity-probe", *sys.argv[1:]]
+runpy.run_module("maturity_probe", run_name="__main__")
+"""
+
+
 def audit_peak_rss_mb(root: Path) -> float:
-    """Peak resident memory of a separate `maturity-probe audit` process."""
-    child = subprocess.Popen([sys.executable, "-m", "maturity_probe", "audit", str(root),
-                              "--format", "json", "--output", "/dev/null"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise SystemExit(f"audit of {root} failed with exit code {child.returncode}")
-    return usage.ru_maxrss / 1024
+    """Peak resident memory (VmHWM) of a separate `maturity-probe audit` process."""
+    done = subprocess.run([sys.executable, "-c", _PEAK_PROBE, "audit", str(root), "--format",
+                           "json", "--output", "/dev/null"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"audit of {root} failed with exit code {done.returncode}")
+    peak = [line for line in done.stderr.splitlines() if line.startswith("VmHWM:")][-1]
+    return int(peak.split()[1]) / 1024  # "VmHWM:    57344 kB"
 
 
 def main() -> int:

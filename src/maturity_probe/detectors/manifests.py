@@ -20,7 +20,7 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from maturity_probe import yamlio
-from maturity_probe.detectors.context import RepoContext
+from maturity_probe.detectors.context import RepoContext, vocabulary
 from maturity_probe.evidence import JsonValue
 
 YAML_GLOBS = ("**/*.yaml", "**/*.yml")
@@ -257,10 +257,13 @@ def _object_index(ctx: RepoContext) -> dict[tuple[str, str], KubeObject]:
     return ctx.derived("manifests.object_index", build)
 
 
+KUBE_WORDS = vocabulary("apiVersion")
+
+
 def _find_objects(ctx: RepoContext) -> Iterator[KubeObject]:
-    for path in ctx.matching(*YAML_GLOBS):
+    for path in ctx.config_mentioning(*KUBE_WORDS, globs=YAML_GLOBS):
         text = ctx.text(path)
-        if text is None or "apiVersion" not in text or "kind" not in text:
+        if text is None or "kind" not in text:
             continue
         for doc in yaml_documents(ctx, path):
             yield from _objects_in(path, doc, depth=0)
@@ -402,10 +405,13 @@ def cloudformation_resources(ctx: RepoContext) -> list[CfnResource]:
     return ctx.derived("manifests.cloudformation", lambda: list(_find_cfn(ctx)))
 
 
+CFN_RESOURCE_WORDS = vocabulary("AWS::")
+
+
 def _find_cfn(ctx: RepoContext) -> Iterator[CfnResource]:
-    for path in ctx.matching(*CLOUDFORMATION_GLOBS):
+    for path in ctx.config_mentioning(*CFN_RESOURCE_WORDS, globs=CLOUDFORMATION_GLOBS):
         text = ctx.text(path)
-        if text is None or "AWS::" not in text or "Resources" not in text:
+        if text is None or "Resources" not in text:
             continue
         for doc in yaml_documents(ctx, path):
             resources = as_dict(as_dict(doc).get("Resources"))

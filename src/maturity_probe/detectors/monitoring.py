@@ -65,6 +65,11 @@ from maturity_probe.pyfacts import Call, PyFacts, parse_python
 from maturity_probe.redact import redact
 
 RULE_GLOBS = (*YAML_GLOBS, "**/*.rules")
+# Words that make a config file worth parsing (see context.vocabulary).
+ALERT_RULE_WORDS = vocabulary("expr")
+AZUREML_MONITOR_WORDS = vocabulary("monitoring_signals", "data_drift_signal")
+DASHBOARD_FILE_WORDS = vocabulary('"panels"')
+ALERTMANAGER_WORDS = vocabulary("receiver")
 
 # -- alert-rule vocabulary (shared with the Prometheus collector) ------------------------------
 # Words are matched on the words of alert names, expressions, labels and annotations:
@@ -226,7 +231,8 @@ def alert_rules(ctx: RepoContext) -> list[AlertRule]:
 
 
 def _find_alert_rules(ctx: RepoContext) -> Iterator[AlertRule]:
-    for path in ctx.matching(*RULE_GLOBS):
+    candidates = ctx.config_mentioning(*ALERT_RULE_WORDS, globs=YAML_GLOBS)
+    for path in sorted({*candidates, *ctx.matching("**/*.rules")}):
         text = ctx.text(path)
         if text is None or "alert" not in text or "expr" not in text:
             continue
@@ -422,10 +428,7 @@ def drift_monitor_definition(ctx: RepoContext) -> Iterator[Finding]:
     data_quality), SageMaker monitoring schedules and data / model quality job
     definitions in CloudFormation or Terraform.
     """
-    for path in ctx.matching(*YAML_GLOBS):
-        text = ctx.text(path)
-        if text is None or ("monitoring_signals" not in text and "data_drift_signal" not in text):
-            continue
+    for path in ctx.config_mentioning(*AZUREML_MONITOR_WORDS, globs=YAML_GLOBS):
         for doc in yaml_documents(ctx, path):
             found = _azureml_monitor(doc)
             if found is not None:
@@ -677,9 +680,9 @@ def grafana_dashboard(ctx: RepoContext) -> Iterator[Finding]:
 
     Dashboard JSON files, GrafanaDashboard resources and ConfigMaps holding dashboards.
     """
-    for path in ctx.matching("**/*.json"):
+    for path in ctx.config_mentioning(*DASHBOARD_FILE_WORDS, globs=("**/*.json",)):
         text = ctx.text(path)
-        if text is None or '"panels"' not in text:
+        if text is None:
             continue
         try:
             doc = json.loads(text)
@@ -1124,9 +1127,9 @@ def _alertmanager_configs(ctx: RepoContext) -> Iterator[tuple[str, dict[Any, Any
     str, JsonValue
 ]]]:
     """(path, config, line offset, owner) of Alertmanager configurations and CRs."""
-    for path in ctx.matching(*YAML_GLOBS):
+    for path in ctx.config_mentioning(*ALERTMANAGER_WORDS, globs=YAML_GLOBS):
         text = ctx.text(path)
-        if text is None or "receiver" not in text or "url" not in text:
+        if text is None or "url" not in text:
             continue
         for doc in yaml_documents(ctx, path):
             owner = _owner(doc)
