@@ -10,6 +10,8 @@ source as failed with the token redacted, and no row of any table may hold the t
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +28,14 @@ from maturity_probe.store import driver_url
 CANARY = "mp-canary-7f3c9e1d5b"
 TOKEN_ENV = "MP_STORE_CANARY_TOKEN"
 SCANS = 2
+OPENERS = 4
+# imports first, says so, then opens the store when told to (a line on stdin): all at once
+OPEN_STORE = """import sys
+import sqlalchemy, alembic.command, maturity_probe.store
+print("ready", flush=True)
+sys.stdin.readline()
+maturity_probe.store.Store.open(sys.argv[1]).engine.dispose()
+"""
 
 
 class EchoingPrometheus(BaseHTTPRequestHandler):
@@ -103,3 +113,21 @@ def test_concurrent_scans_into_one_fresh_store_keep_secrets_out(
     values = every_stored_value(store_url)
     assert any("token not accepted" in value for value in values)  # the reason was stored...
     assert not [value for value in values if CANARY in value]  # ...without the token
+
+
+def test_processes_creating_one_fresh_store_at_once_all_succeed(store_url: str) -> None:  # noqa: F811
+    """The schema is created once: SQLite takes the write lock first, PostgreSQL an advisory lock."""
+    openers = [subprocess.Popen([sys.executable, "-c", OPEN_STORE, store_url], text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               for _ in range(OPENERS)]
+    for opener in openers:
+        assert opener.stdout is not None and opener.stdout.readline() == "ready\n"
+    for opener in openers:
+        assert opener.stdin is not None
+        opener.stdin.write("go\n")
+        opener.stdin.flush()
+    for opener in openers:
+        _, stderr = opener.communicate(timeout=120)
+        assert opener.returncode == 0, stderr
+    values = every_stored_value(store_url)
+    assert values == ["('0001',)"]  # the one row of alembic_version, no scan

@@ -27,6 +27,7 @@ PLATFORM_SCOPE = "platform"
 SYSTEM_SCOPE = "system:"  # + the system's name
 MAX_SCOPE_CHARS = 300  # the levels.scope column
 CONNECT_TIMEOUT_SECONDS = 10
+_WRITES = "maturity_probe_writes"  # execution option: a transaction that will write
 _MIGRATION_LOCK = 0x6D70726F  # "mpro": PostgreSQL advisory lock key for schema upgrades
 # URL schemes people write for PostgreSQL, and the driver the `store` extra installs
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -111,10 +112,19 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             @event.listens_for(self.engine, "connect")
             def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+                # SQLAlchemy says BEGIN (below): pysqlite's own would leave DDL outside it
+                dbapi_connection.isolation_level = None
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA busy_timeout=30000")  # concurrent writers wait, not fail
                 cursor.close()
+
+            @event.listens_for(self.engine, "begin")
+            def _sqlite_begin(connection: Any) -> None:
+                # a writer takes the write lock first: two processes creating the schema
+                # or saving a scan at once wait for each other instead of failing
+                writes = connection.get_execution_options().get(_WRITES, False)
+                connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
@@ -139,7 +149,7 @@ class Store:
         config = Config()
         config.set_main_option("script_location", "maturity_probe.store:migrations")
         try:
-            with self.engine.begin() as connection:
+            with self._writing() as connection:
                 if connection.dialect.name == "postgresql":
                     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                        {"key": _MIGRATION_LOCK})
@@ -149,6 +159,14 @@ class Store:
             raise UserError(f"store {self.display_url}: {self._first_line(exc)}") from exc
 
     # -- writing --------------------------------------------------------------------------
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        """A connection in a write transaction, committed at the end, else rolled back."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{_WRITES: True})
+            with connection.begin():
+                yield connection
+
     def save(
         self,
         assessment: Assessment,
@@ -169,7 +187,7 @@ class Store:
             for model, (level, at_least) in by_model.items()
         ]
         try:
-            with self.engine.begin() as connection:
+            with self._writing() as connection:
                 connection.execute(schema.scans.insert().values(
                     id=scan_id,
                     group_id=group_id or scan_id,
