@@ -143,6 +143,7 @@ def test_a_reader_never_sees_a_partial_textfile(tmp_path: Path) -> None:
     small = metrics.render(full_assessment().model_copy(update={"systems": {}, "kpis": []}))
     out = tmp_path / "maturity.prom"
     write_atomic(out, small)
+    first = out.open(encoding="utf-8")  # held open, its inode number cannot be reused
     inode = out.stat().st_ino
     seen: set[str] = set()
     stop = threading.Event()
@@ -161,6 +162,8 @@ def test_a_reader_never_sees_a_partial_textfile(tmp_path: Path) -> None:
         reader.join()
     assert seen <= {big, small} and len(seen) == 2
     assert out.stat().st_ino != inode  # replaced by rename, never rewritten in place
+    assert first.read() == small  # the first version is intact
+    first.close()
     assert [p.name for p in tmp_path.iterdir()] == ["maturity.prom"]
 
 
