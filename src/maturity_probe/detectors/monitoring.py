@@ -582,6 +582,22 @@ def _served_label_sets(ctx: RepoContext) -> LabelSets:
     return ctx.derived("monitoring.served_label_sets", build)
 
 
+ServiceSelectors = list[tuple[KubeObject, frozenset[tuple[str, str]], frozenset[tuple[str, str]]]]
+
+
+def _service_selectors(ctx: RepoContext) -> ServiceSelectors:
+    """(Service, the pod labels it selects, its own labels) of every Service, computed once."""
+    def build() -> ServiceSelectors:
+        found: ServiceSelectors = []
+        for service in objects_of_kind(ctx, "Service"):
+            selector = as_dict(service.spec.get("selector"))
+            pods = frozenset((str(k), as_str(v)) for k, v in selector.items())
+            found.append((service, pods, frozenset(service.labels.items())))
+        return found
+
+    return ctx.derived("monitoring.service_selectors", build)
+
+
 def _scraped_model_server(
     ctx: RepoContext, kind: str, match_labels: dict[str, str], keys: list[str]
 ) -> str | None:
@@ -590,15 +606,14 @@ def _scraped_model_server(
     if not match_labels:
         return None
     selected = set(match_labels.items())
-    services = objects_of_kind(ctx, "Service") if kind == "ServiceMonitor" else []
+    # the Services this monitor selects, with the pods they select in turn
+    services = [(service, pods) for service, pods, labels in _service_selectors(ctx)
+                if pods and selected <= labels] if kind == "ServiceMonitor" else []  # fmt: skip
     for served, labels, pod_label_set in _served_label_sets(ctx):
         if selected <= labels:
             return f"the model server {served.obj.describe()}"
-        for service in services:
-            service_selector = as_dict(service.spec.get("selector"))
-            pods = {(str(k), as_str(v)) for k, v in service_selector.items()}
-            if (pods and pods <= pod_label_set
-                    and selected <= set(service.labels.items())):  # fmt: skip
+        for service, pods in services:
+            if pods <= pod_label_set:
                 return f"the model server {served.obj.describe()} (Service `{service.name}`)"
     values = " ".join(match_labels.values())
     if any(needle.strip("/") in values.lower() for needle, _ in MODEL_SERVER_IMAGES):
