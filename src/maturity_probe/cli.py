@@ -623,12 +623,18 @@ def main() -> None:
     """Entry point: user errors become one line on stderr and exit code 2."""
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except (click.exceptions.Exit, typer.Exit) as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
+    except (click.ClickException, typer.TyperException) as exc:
+        # typer raises its own copy of click's exceptions (it vendors click since 0.2x):
+        # an unknown option or a bad value is a usage error too, never a traceback
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            sys.stderr.write(f"error: {exc}\n")
         sys.exit(EXIT_USAGE)
     except UserError as exc:
         sys.stderr.write(f"error: {exc}\n")

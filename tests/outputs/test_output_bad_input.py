@@ -1,5 +1,6 @@
-"""Every command that writes a file says in one line, with exit 2, when it cannot: a
-directory that does not exist, and a directory it may not write to. Nothing is left behind.
+"""Bad input is an error message and exit 2, never a traceback: every command that writes
+a file says in one line when it cannot (a directory that does not exist, a directory it may
+not write to, and nothing is left behind); an unknown option or a bad value is a usage error.
 
 (An empty store is covered beside each command: report in test_output_cli.py, metrics in
 test_output_metrics_text.py, serve - which answers 503 until a scan lands - in
@@ -88,3 +89,15 @@ def test_an_output_in_a_directory_nobody_may_write_is_one_line(commands: dict[st
     assert done.stderr.splitlines()[-1] == f"error: {target}: cannot write: Permission denied"
     assert "Traceback" not in done.stderr
     assert not target.exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["scan", "--config", "platform.yaml", "--shards", "0/4"], "No such option: --shards"),
+    (["report", "--format", "pdf"], "'pdf' is not one of"),
+    (["--colour", "audit", "."], "No such option: --colour"),
+])
+def test_a_usage_error_is_a_message_not_a_traceback(args: list[str], message: str) -> None:
+    done = cli(*args)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith("Error: ")
