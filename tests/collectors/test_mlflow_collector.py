@@ -127,7 +127,8 @@ def test_models_with_lineage_production_alias_and_validation(world_scan: Scan,
     assert lineage.attributes["versions_with_commit"] == 3
     assert lineage.attributes["latest_commit"] == mlflow_world.commits["lineage"]
     assert lineage.links == ["github:acme/churn", "model:lineage-churn"]
-    assert one(evidence, "registry.model_registered", churn).links == ["github:acme/churn", "model:lineage-churn"]
+    assert one(evidence, "registry.model_registered", churn).links == [
+        "github:acme/churn", "model:lineage-churn"]
 
     data = one(evidence, "registry.dataset_lineage", churn)
     assert data.strength == Strength.verified
