@@ -128,8 +128,13 @@ class Store:
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
+        """The store at `url` (default: `default_store_url()`), its schema up to date."""
         store = cls(url or default_store_url())
-        store.migrate()
+        try:
+            store.migrate()
+        except BaseException:
+            store.engine.dispose()
+            raise
         return store
 
     def __enter__(self) -> Store:
