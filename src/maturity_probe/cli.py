@@ -21,9 +21,14 @@ from maturity_probe.gate import EXIT_USAGE, compare, load_baseline, parse_min_le
 from maturity_probe.inference.rules import RulesError, RuleSet, load_rules
 from maturity_probe.outputs import RENDERERS, html, json_out, table
 from maturity_probe.outputs.files import write_atomic
+from maturity_probe.progress import ScanProgress
+from maturity_probe.progress import for_stderr as progress_for_stderr
 from maturity_probe.run import audit_target, check_models, scan_config
+from maturity_probe.runner import abandoned_sources
+from maturity_probe.shards import check_group_id, merged_group, parse_shard
 
 if TYPE_CHECKING:
+    from maturity_probe.collectors import Shard
     from maturity_probe.store import Store
 
 app = typer.Typer(
@@ -117,20 +122,22 @@ ExemptionsOption = Annotated[
 ]
 
 
-def _write(text: str, output: Path | None) -> None:
+def _write(text: str, output: Path | None, quiet: bool = False) -> None:
     """To stdout (no --output, or `-`), else atomically to the file."""
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         return
     write_atomic(output, text)
-    stderr.print(f"wrote {output}")
+    if not quiet:
+        stderr.print(f"wrote {output}")
 
 
-def _emit(assessment: Assessment, fmt: OutputFormat, output: Path | None, explain: bool) -> None:
+def _emit(assessment: Assessment, fmt: OutputFormat, output: Path | None, explain: bool,
+          quiet: bool = False) -> None:
     if fmt == OutputFormat.table and output is None:
         table.print_to(stdout, assessment, explain)
         return
-    _write(RENDERERS[fmt.value](assessment, explain), output)
+    _write(RENDERERS[fmt.value](assessment, explain), output, quiet)
 
 
 @app.command()
@@ -175,7 +182,8 @@ StoreOption = Annotated[
 
 def _assess(path: str | None, config_file: Path | None, ruleset: RuleSet, models: list[str],
             exemptions: Path | None, only: list[str] | None = None,
-            skip: list[str] | None = None) -> Assessment:
+            skip: list[str] | None = None, shard: Shard | None = None,
+            progress: ScanProgress | None = None) -> Assessment:
     """One assessment of a checkout (PATH) or of a platform (--config)."""
     if (path is None) == (config_file is None):
         raise UserError("give either a PATH to a checkout or --config FILE, not both")
@@ -183,7 +191,7 @@ def _assess(path: str | None, config_file: Path | None, ruleset: RuleSet, models
         config = load_config(config_file)
         chosen = check_models(ruleset, models or config.models)
         return scan_config(config, ruleset, models=chosen, only=only, skip=skip,
-                           exemptions_file=exemptions)
+                           exemptions_file=exemptions, shard=shard, progress=progress)
     assert path is not None
     return audit_target(path, ruleset, models=check_models(ruleset, models),
                         exemptions_file=exemptions)
@@ -208,18 +216,47 @@ def scan(
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Do not record the scan in the history store.")
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option("--shard", help="Scan only shard K of N (K/N, K from 0 to N-1, e.g. "
+                     "$JOB_COMPLETION_INDEX/4): the repositories, models, namespaces and regions "
+                     "it owns. Needs --scan-group; merge with report --scan-group."),
+    ] = None,
+    scan_group: Annotated[
+        str | None,
+        typer.Option("--scan-group", help="Id shared by the shards of one run (default: a new "
+                     "id per scan)."),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress or log lines on stderr.")
+    ] = False,
 ) -> None:
     """Scan every source of a platform config, assess them together and store the scan."""
+    part = parse_shard(shard) if shard is not None else None
+    group = check_group_id(scan_group) if scan_group is not None else None
+    if part is not None and group is None:
+        raise UserError("--shard needs --scan-group ID, the same for every shard of one run")
+    if part is not None and no_store:
+        raise UserError("--shard needs the store: report --scan-group merges the stored shards")
     loaded = load_config(config)
     ruleset = load_rules(rules or loaded.rules)
-    assessment = _assess(None, config, ruleset, model or [], exemptions, only, skip)
+    progress = None if quiet else progress_for_stderr(stderr, sys.stderr, len(loaded.sources))
+    try:
+        assessment = _assess(None, config, ruleset, model or [], exemptions, only, skip,
+                             shard=part, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     if not no_store:
         from maturity_probe.store import Store
 
         with Store.open(store) as opened:
-            scan_id = opened.save(assessment, config_key=config_key(loaded))
-        stderr.print(f"stored scan {scan_id} in {opened.display_url}")
-    _emit(assessment, output_format, output, explain)
+            scan_id = opened.save(assessment, config_key=config_key(loaded), group_id=group,
+                                  shard=(part.index, part.count) if part else None)
+        if not quiet:
+            what = f"shard {part} of scan group {group}" if part else "scan"
+            stderr.print(f"stored {what} {scan_id} in {opened.display_url}")
+    _emit(assessment, output_format, output, explain, quiet)
 
 
 @config_app.command("schema")
@@ -405,14 +442,35 @@ def report(
     explain: Annotated[
         bool, typer.Option("--explain", help="List the evidence behind every requirement.")
     ] = False,
+    scan_group: Annotated[
+        str | None,
+        typer.Option("--scan-group", help="Merge the stored shards of this scan group (scan "
+                     "--shard K/N --scan-group ID) into one assessment, stored once as the "
+                     "group's scan."),
+    ] = None,
+    rules: RulesOption = None,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="With --scan-group: do not store the merged scan.")
+    ] = False,
 ) -> None:
     """Render a stored scan; the HTML report shows the trend of earlier scans of its config."""
     from maturity_probe.store import Store
 
+    if scan_group is not None and scan != "last":
+        raise UserError("give either --scan SCAN or --scan-group ID, not both")
     with Store.open(store) as opened:
-        scan_id = opened.resolve(scan)
-        assessment = opened.assessment(scan_id)
-        history = _history(opened, scan_id) if output_format == OutputFormat.html else []
+        if scan_group is not None:
+            assessment, merged_id, stored = merged_group(opened, check_group_id(scan_group),
+                                                         load_rules(rules), save=not no_store)
+            if stored:
+                stderr.print(f"stored the merged scan {merged_id} of scan group {scan_group} "
+                             f"in {opened.display_url}")
+            history = (_history(opened, merged_id)
+                       if merged_id and output_format == OutputFormat.html else [])
+        else:
+            scan_id = opened.resolve(scan)
+            assessment = opened.assessment(scan_id)
+            history = _history(opened, scan_id) if output_format == OutputFormat.html else []
     if output_format == OutputFormat.html:
         _write(html.render(assessment, explain, history=history if len(history) > 1 else ()),
                output)
@@ -621,6 +679,19 @@ def rules_check(
 
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit code 2."""
+    try:
+        _run()
+    except SystemExit as exc:
+        if abandoned_sources():
+            # A timed-out source's threads may wait on the network for a long time, and
+            # Python would join them before exiting: leave without them.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(exc.code if isinstance(exc.code, int) else 1)
+        raise
+
+
+def _run() -> None:
     try:
         code = app(standalone_mode=False)
     except (click.exceptions.Exit, typer.Exit) as exc:

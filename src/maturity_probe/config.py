@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from maturity_probe import yamlio
 from maturity_probe.collectors import SourceConfig, collector_types, resolve_path
@@ -42,6 +42,29 @@ class SystemSpec(BaseModel):
     match_labels: dict[str, str] = Field(default_factory=dict)
 
 
+class Concurrency(BaseModel):
+    """How many sources a scan reads at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    total: int = Field(default=8, ge=1, le=64, description="Sources read at the same time, at most.")
+    per_type: dict[str, int] = Field(
+        default_factory=dict,
+        description="At most this many sources of one type at once, e.g. {github: 2}.",
+    )
+
+    @field_validator("per_type")
+    @classmethod
+    def _known_types(cls, value: dict[str, int]) -> dict[str, int]:
+        kinds = collector_types()
+        for kind, limit in value.items():
+            if kind not in kinds:
+                raise ValueError(f"unknown source type {kind!r} (known: {', '.join(sorted(kinds))})")
+            if limit < 1:
+                raise ValueError(f"{kind}: the limit must be at least 1")
+        return value
+
+
 class PlatformSettings(BaseModel):
     """Everything in the file besides `sources`."""
 
@@ -53,6 +76,7 @@ class PlatformSettings(BaseModel):
     models: list[str] = Field(default_factory=list, description="Maturity models to assess.")
     rules: Path | None = Field(None, description="Extra rules directory (like --rules).")
     exemptions: Path | None = Field(None, description="Exemptions file (like --exemptions).")
+    concurrency: Concurrency = Field(default_factory=Concurrency)
 
 
 class PlatformConfig(PlatformSettings):

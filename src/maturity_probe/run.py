@@ -9,14 +9,26 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from maturity_probe.assessment import Assessment, Exemption
-from maturity_probe.collectors import CollectContext, Collector, SourceConfig, collector_types, run_collector
+from maturity_probe.collectors import (
+    CollectContext,
+    Collector,
+    Shard,
+    SourceConfig,
+    collector_types,
+    run_collector,
+    shard_of,
+    source_key,
+)
 from maturity_probe.collectors.repo import RepoCollector, RepoSource
 from maturity_probe.config import PlatformConfig, secret_from_env
 from maturity_probe.errors import UserError
 from maturity_probe.evidence import Evidence, SourceStatus
+from maturity_probe.inference.correlate import correlate
 from maturity_probe.inference.engine import assess
 from maturity_probe.inference.exemptions import REPO_FILE, load_exemptions
 from maturity_probe.inference.rules import RuleSet
+from maturity_probe.progress import ScanProgress
+from maturity_probe.runner import Limits, run_sources
 
 if TYPE_CHECKING:
     from maturity_probe.collectors.hostscan import HostSource
@@ -172,15 +184,32 @@ def scan_config(
     skip: list[str] | None = None,
     exemptions_file: Path | None = None,
     now: datetime | None = None,
+    shard: Shard | None = None,
+    progress: ScanProgress | None = None,
 ) -> Assessment:
-    """Assess every configured source together (a platform scan)."""
+    """Assess every configured source together (a platform scan), its subjects correlated
+    into ML systems. Sources are read concurrently (config `concurrency:`).
+
+    With `shard`, only the subjects that shard owns are read: shardable collectors
+    partition their subjects, the others run whole in the shard that owns their name.
+    """
     now = now or scan_clock()
     sources = select_sources(config, only or [], skip or [])
-    context = CollectContext(now=now, secrets=config_secrets(config.sources))
+    context = CollectContext(now=now, secrets=config_secrets(config.sources), shard=shard)
     kinds = collector_types()
-    collectors = [kinds[source.type](source, context) for source in sources]
+    collectors = []
+    for source in sources:
+        kind = kinds[source.type]
+        if shard is not None and not kind.shardable and not context.owns(source_key(source.name)):
+            if progress is not None:
+                owner = shard_of(source_key(source.name), shard.count)
+                progress.skipped(source.name, source.type, f"scanned by shard {owner}/{shard.count}")
+            continue
+        collectors.append(kind(source, context))
     exemptions_file = exemptions_file or config.exemptions
     exemptions = load_exemptions(exemptions_file, rules) if exemptions_file else []
-    evidence, statuses = collect(collectors)
+    limits = Limits(config.concurrency.total, config.concurrency.per_type)
+    evidence, statuses = run_sources(collectors, limits, progress)
     return assess(rules, evidence, statuses, now=now, target=str(config.file),
-                  model_ids=models or config.models or None, exemptions=exemptions)
+                  model_ids=models or config.models or None, exemptions=exemptions,
+                  systems=correlate(evidence, config.systems))

@@ -8,7 +8,9 @@ yields Evidence, and keeps a SourceStatus. Third-party collectors register throu
 from __future__ import annotations
 
 import builtins
+import hashlib
 import importlib
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,6 +40,11 @@ class SourceConfig(BaseModel):
     type: str
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     lookback_days: int = Field(default=90, ge=1)
+    scan_timeout_seconds: float = Field(
+        default=600, gt=0, le=86400,
+        description="Longest time the whole source may take; then it is reported failed "
+        "(timed out) and the scan goes on without it.",
+    )
 
     @staticmethod
     def base_dir(info: ValidationInfo) -> Path | None:
@@ -51,12 +58,46 @@ class SourceError(Exception):
     """The source cannot be read at all; the message is the one-line reason."""
 
 
+def shard_of(key: str, count: int) -> int:
+    """The shard (of `count`) that scans the subject `key`: a stable hash, the same in every
+    process and on every machine (unlike Python's hash())."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard `index` of `count` (0-based, like a Kubernetes indexed Job's completion index)."""
+
+    index: int
+    count: int
+
+    def owns(self, key: str) -> bool:
+        return shard_of(key, self.count) == self.index
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def source_key(name: str) -> str:
+    """The shard key of a whole source: its aggregate evidence, or all of it when it
+    cannot be partitioned."""
+    return f"source:{name}"
+
+
 @dataclass
 class CollectContext:
-    """What every collector gets besides its config: the scan clock and secrets to hide."""
+    """What every collector gets besides its config: the scan clock, secrets to hide, and
+    the shard of a sharded scan (None: everything)."""
 
     now: datetime
     secrets: list[str] = field(default_factory=list)
+    shard: Shard | None = None
+
+    def owns(self, key: str) -> bool:
+        """Whether this scan covers the subject `key` (a repository, model, namespace or
+        region key); collectors consult it while enumerating."""
+        return self.shard is None or self.shard.owns(key)
 
 
 class Collector:
@@ -64,6 +105,9 @@ class Collector:
 
     type: ClassVar[str]
     config_model: ClassVar[builtins.type[SourceConfig]]
+    # True when collect() partitions its subjects with ctx.owns(); a collector that cannot
+    # is run whole by the shard that owns its source name (source_key).
+    shardable: ClassVar[bool] = False
 
     def __init__(self, config: Any, ctx: CollectContext) -> None:
         self.config = config
@@ -79,6 +123,10 @@ class Collector:
         raise NotImplementedError
 
     # helpers for subclasses -----------------------------------------------------
+    def owns_source(self) -> bool:
+        """Whether this shard emits the source's aggregate (not per-subject) evidence."""
+        return self.ctx.owns(source_key(self.config.name))
+
     def evidence(
         self,
         *,
@@ -118,6 +166,35 @@ class Collector:
         status.unavailable_signals = sorted(set(status.unavailable_signals) | set(signals or []))
 
 
+_CREDENTIALS_IN_URL = re.compile(r"://[^/@\s]*@")
+
+
+def scrubbed(item: Evidence, secrets: list[str]) -> Evidence:
+    """The evidence with secrets and URL credentials removed from its texts (a source URL
+    with a password in it ends up in locators); the same object when there are none."""
+    texts = [item.locator, item.summary, item.path or "", *item.links, repr(item.attributes)]
+    if not any(_CREDENTIALS_IN_URL.search(t) or any(s and s in t for s in secrets) for t in texts):
+        return item
+    return Evidence.model_validate({
+        **item.model_dump(),
+        "locator": redact(item.locator, secrets),
+        "summary": redact(item.summary, secrets),
+        "path": redact(item.path, secrets) if item.path else item.path,
+        "links": [redact(link, secrets) for link in item.links],
+        "attributes": _redacted_json(item.attributes, secrets),
+    })
+
+
+def _redacted_json(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, list):
+        return [_redacted_json(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted_json(v, secrets) for k, v in value.items()}
+    return value
+
+
 def run_collector(collector: Collector) -> tuple[list[Evidence], SourceStatus]:
     """Run one collector to completion; any failure becomes a one-line status reason."""
     requestlog.watch(collector.config, collector.ctx.secrets)  # --verbose: name and redact its requests
@@ -126,7 +203,7 @@ def run_collector(collector: Collector) -> tuple[list[Evidence], SourceStatus]:
     status = collector.status
     try:
         for item in collector.collect():
-            evidence.setdefault(item.id, item)
+            evidence.setdefault(item.id, scrubbed(item, collector.ctx.secrets))
     except SourceError as exc:
         status.status = SourceState.failed
         status.reason = str(exc)

@@ -198,6 +198,7 @@ class HostCollector(Collector):
     default_token_env: ClassVar[str]
     host_signals: ClassVar[frozenset[str]]  # signals only the host shows
     backoff_seconds: ClassVar[float] = 0.5  # first wait before retrying a 5xx, doubled each time
+    shardable = True  # a shard lists every repository and scans the ones it owns
 
     config: HostSource
 
@@ -282,7 +283,7 @@ class HostCollector(Collector):
             raise SourceError(f"listing repositories: {exc}") from exc
         except Exception as exc:
             raise SourceError(self._listing_failure(exc)) from exc
-        unique = {repo.key: repo for repo in repos}
+        unique = {repo.key: repo for repo in repos if self.ctx.owns(repo.subject)}
         return [unique[key] for key in sorted(unique)]
 
     def _listing_failure(self, exc: Exception) -> str:

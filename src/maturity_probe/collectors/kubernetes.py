@@ -984,6 +984,10 @@ class KubernetesCollector(Collector):
 
     type = "kubernetes"
     config_model = KubernetesSource
+    # Namespaces are partitioned. Every shard reads and judges the whole cluster (objects
+    # refer to each other across namespaces) and emits the evidence of the namespaces it
+    # owns; cluster-scoped objects go with the source.
+    shardable = True
 
     def __init__(self, config: KubernetesSource, ctx: CollectContext) -> None:
         super().__init__(config, ctx)
@@ -1016,6 +1020,8 @@ class KubernetesCollector(Collector):
         evidence = []
         for finding in findings:
             where = by_path[finding.path]
+            if not self.owns_namespace(where.obj.namespace):
+                continue
             verdict = DECLARED if judge is None else judge.verdict(finding.signal, where.obj,
                                                                    where.run_key)
             evidence.append(self.to_evidence(finding, where, verdict, models.get(finding.path)))
@@ -1165,6 +1171,11 @@ class KubernetesCollector(Collector):
         if namespace:
             return f"{prefix}/namespaces/{namespace}/{resource.plural}/{name}"
         return f"{prefix}/{resource.plural}/{name}"
+
+    def owns_namespace(self, namespace: str) -> bool:
+        if not namespace:
+            return self.owns_source()
+        return self.ctx.owns(f"k8s:{self.config.name}/{namespace}")
 
     def subject(self, namespace: str, kind: str, name: str) -> str:
         parts = [self.config.name, namespace, kind, name] if namespace else [

@@ -390,6 +390,7 @@ class MlflowCollector(Collector):
 
     type = "mlflow"
     config_model = MlflowSource
+    shardable = True  # models are partitioned; the tracking evidence goes with the source
 
     def __init__(self, config: MlflowSource, ctx: CollectContext) -> None:
         super().__init__(config, ctx)
@@ -425,7 +426,8 @@ class MlflowCollector(Collector):
                 snapshot = self.read(server)
         finally:
             self.status.requests = server.requests
-        yield from self.tracking_evidence(snapshot)
+        if self.owns_source():
+            yield from self.tracking_evidence(snapshot)
         for model in snapshot.models:
             yield from self.model_evidence(model, snapshot)
 
@@ -512,7 +514,9 @@ class MlflowCollector(Collector):
             ))
         for model in models.values():
             model.versions.sort(key=lambda v: v.version)
-        snapshot.models = [models[name] for name in sorted(models)]
+        # a sharded scan keeps the models its shard owns (and reads only their versions' runs)
+        snapshot.models = [models[name] for name in sorted(models)
+                           if self.ctx.owns(self.model_subject(name))]
 
     def read_version_runs(self, server: MlflowServer, snapshot: Snapshot) -> None:
         """The runs behind versions that the lookback search did not return, in batches."""

@@ -172,6 +172,7 @@ class SageMakerCollector(Collector):
 
     type = "sagemaker"
     config_model = SageMakerSource
+    shardable = True  # regions are partitioned
 
     def __init__(self, config: SageMakerSource, ctx: CollectContext) -> None:
         super().__init__(config, ctx)
@@ -183,17 +184,24 @@ class SageMakerCollector(Collector):
         return SIGNALS
 
     def collect(self) -> Iterator[Evidence]:
+        # a sharded scan reads the regions its shard owns
+        regions = [r for r in self.config.regions if self.ctx.owns(self.region_key(r))]
+        if not regions:
+            return
         session = self.session()
         failed: list[str] = []
-        for region in self.config.regions:
+        for region in regions:
             reader = RegionReader(self, session, region)
             try:
                 yield from reader.read()
             except RegionError as error:
                 failed.append(f"{region}: {error}")
                 self.partial(f"region {region} failed: {error}", sorted(SIGNALS))
-        if failed and len(failed) == len(self.config.regions):
+        if failed and len(failed) == len(regions):
             raise SourceError("every region failed: " + "; ".join(failed))
+
+    def region_key(self, region: str) -> str:
+        return f"sagemaker:{self.config.name}/{region}"
 
     # -- credentials -------------------------------------------------------------------------
     def session(self) -> Any:

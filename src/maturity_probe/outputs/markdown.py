@@ -46,6 +46,24 @@ def _model(model: ModelMaturity, evidence: dict[str, Evidence], explain: bool) -
     return [*lines, ""]
 
 
+def _systems(assessment: Assessment) -> list[str]:
+    """Each ML system's level per maturity model, and how much evidence is in no system."""
+    if not assessment.systems:
+        return []
+    models = list(assessment.maturity.values())
+    lines = ["### ML systems", "", "| ML system | " + " | ".join(m.name for m in models) + " |",
+             "|---|" + "---|" * len(models)]
+    for system in assessment.systems.values():
+        declared = " _(declared)_" if system.declared else ""
+        levels = [level_text(system.maturity[m.model]) if m.model in system.maturity
+                  else "not assessed" for m in models]
+        lines.append(f"| {_cell(system.name)}{declared} | " + " | ".join(levels) + " |")
+    if assessment.unassigned_evidence:
+        lines += ["", f"{len(assessment.unassigned_evidence)} evidence item(s) belong to no "
+                  "ML system."]
+    return [*lines, ""]
+
+
 def render(assessment: Assessment, explain: bool = False) -> str:
     evidence = assessment.evidence_by_id()
     lines = ["## MLOps maturity", "", f"Assessed: `{assessment.target}`", ""]
@@ -53,6 +71,7 @@ def render(assessment: Assessment, explain: bool = False) -> str:
     for model in assessment.maturity.values():
         lines.append(f"| {model.name} | {level_text(model)} |")
     lines.append("")
+    lines += _systems(assessment)
     for model in assessment.maturity.values():
         lines += _model(model, evidence, explain)
     if assessment.exemptions:
@@ -65,9 +84,11 @@ def render(assessment: Assessment, explain: bool = False) -> str:
             value = "n/a" if kpi.value is None else f"{kpi.value:g} {kpi.unit}".strip()
             lines.append(f"| `{kpi.subject}` | {kpi.name} | {value} |")
         lines.append("")
-    lines += ["### Sources", "", "| Source | Type | Status | Reason |", "|---|---|---|---|"]
+    lines += ["### Sources", "", "| Source | Type | Status | Duration | Requests | Reason |",
+              "|---|---|---|---:|---:|---|"]
     for source in assessment.sources:
         lines.append(f"| {source.name} | {source.type} | {source.status.value} | "
+                     f"{source.duration_seconds:.2f} s | {source.requests} | "
                      f"{_cell(source.reason)} |")
     if assessment.warnings:
         lines += ["", f"<details><summary>{len(assessment.warnings)} warning(s)</summary>", ""]

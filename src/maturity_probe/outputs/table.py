@@ -71,7 +71,7 @@ def _detail(ids: list[str], reason: str | None, evidence: dict[str, Evidence],
 
 def _sources(assessment: Assessment) -> Table:
     table = Table(title="Sources", title_justify="left", show_header=True, header_style="bold")
-    for column in ("Source", "Type", "Status", "Evidence", "Duration", "Reason"):
+    for column in ("Source", "Type", "Status", "Evidence", "Duration", "Requests", "Reason"):
         table.add_column(column)
     counts: dict[str, int] = {}
     for item in assessment.evidence:
@@ -83,8 +83,31 @@ def _sources(assessment: Assessment) -> Table:
             Text(source.status.value, style=SOURCE_STYLE[source.status]),
             str(counts.get(source.name, 0)),
             f"{source.duration_seconds:.2f}s",
+            str(source.requests),
             source.reason,
         )
+    return table
+
+
+def _systems(assessment: Assessment) -> Table | None:
+    """Each ML system's level per maturity model, and the evidence in no system."""
+    if not assessment.systems:
+        return None
+    caption = (f"{len(assessment.unassigned_evidence)} evidence item(s) belong to no ML system"
+               if assessment.unassigned_evidence else None)
+    table = Table(title="ML systems", title_justify="left", header_style="bold", caption=caption,
+                  caption_justify="left")
+    table.add_column("System")
+    for model in assessment.maturity.values():
+        table.add_column(model.name)
+    table.add_column("Subjects")
+    for system in assessment.systems.values():
+        name = Text(system.name)
+        if system.declared:
+            name.append(" (declared)", style="dim")
+        levels = [Text(level_text(system.maturity[m]) if m in system.maturity else "not assessed")
+                  for m in assessment.maturity]
+        table.add_row(name, *levels, str(len(system.subjects)))
     return table
 
 
@@ -112,6 +135,9 @@ def renderables(assessment: Assessment, explain: bool) -> list[RenderableType]:
         for exemption in assessment.exemptions:
             exempt.append(f"  ⊘ {exemption.target}: {exemption.reason} ({exemption.origin})\n")
         out.append(exempt)
+    systems = _systems(assessment)
+    if systems is not None:
+        out.append(systems)
     kpis = _kpis(assessment)
     if kpis is not None:
         out.append(kpis)
