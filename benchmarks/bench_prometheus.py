@@ -30,7 +30,12 @@ from typing import Any
 import httpx
 
 from maturity_probe.collectors import CollectContext, run_collector
-from maturity_probe.collectors.prometheus import PrometheusCollector, PrometheusSource, PromHttp
+from maturity_probe.collectors.prometheus import (
+    PrometheusCollector,
+    PrometheusSource,
+    PromHttp,
+    _gc_paused,
+)
 
 TARGET_RATIO = 1.5
 
@@ -248,12 +253,14 @@ def main() -> int:
                 return time.perf_counter() - started, status.requests, len(evidence), status.status.value
 
             def reading() -> float:
-                """The API part alone: every request, the rule classification between them."""
+                """The API part alone: every request, the rule classification between them
+                (with cyclic GC paused, as the collector reads)."""
                 probe = PrometheusCollector(source, CollectContext(now=datetime.now(UTC)))
                 http = PromHttp(source, probe.status)
                 started = time.perf_counter()
                 try:
-                    probe._read(http)
+                    with _gc_paused():
+                        probe._read(http)
                 finally:
                     http.close()
                 return time.perf_counter() - started
