@@ -250,7 +250,8 @@ def test_gitlab_template_gates_and_keeps_the_code_quality_report(
 # -- the README ----------------------------------------------------------------------------------
 
 README_VALUES = {"JOB_COMPLETION_INDEX": "0", "id -u": "1000", "PWD": "/work/checkout",
-                 "GITHUB_TOKEN": "token", "MLFLOW_TOKEN": "token", "GITHUB_STEP_SUMMARY": "summary.md"}
+                 "GITHUB_TOKEN": "token", "MLFLOW_TOKEN": "token", "GITHUB_STEP_SUMMARY": "summary.md",
+                 "GROUP": "nightly-2026-06-01", "URL": "postgresql://probe:secret@db:5432/maturity"}
 
 
 def readme_blocks(language: str) -> list[str]:
