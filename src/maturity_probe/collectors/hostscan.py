@@ -314,6 +314,7 @@ class HostCollector(Collector):
                 outcome = self._scan_guarded(repo)
                 if outcome.stopped:
                     stop.set()
+                repo.handle, repo.info = None, {}  # scanned: let its listing objects go
                 return outcome
 
             outcomes = list(repo_pool.map(scan, repos))

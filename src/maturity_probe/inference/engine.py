@@ -338,9 +338,12 @@ def assess(
     }
     system_results: dict[str, SystemMaturity] = {}
     assigned: set[str] = set()
+    by_subject: dict[str, list[Evidence]] = defaultdict(list)
+    for item in evidence:
+        by_subject[item.subject].append(item)
     for system in systems or []:
-        members = set(system.subjects)
-        own = [item for item in evidence if item.subject in members]
+        # subjects are sorted, so this keeps the evidence's order
+        own = [item for subject in system.subjects for item in by_subject.get(subject, [])]
         assigned.update(item.id for item in own)
         own_evaluator = Evaluator(rules, own, sources, now)
         system_results[system.name] = SystemMaturity(
