@@ -35,9 +35,9 @@ def test_suites_per_model_and_system_with_a_case_per_requirement() -> None:
     assert [s.get("name") for s in suites] == [
         "Alpha maturity (platform)", "Beta maturity (platform)",
         "Alpha maturity (churn)", "Beta maturity (churn)",
-        "Alpha maturity (fraud)", "Beta maturity (fraud)",
+        "Alpha maturity (fraud)", "Beta maturity (fraud)", "maturity-probe sources",
     ]
-    assert [len(s.findall("testcase")) for s in suites] == [7, 2, 7, 2, 7, 2]
+    assert [len(s.findall("testcase")) for s in suites] == [7, 2, 7, 2, 7, 2, 3]
     alpha = suites[0]
     props = {p.get("name"): p.get("value") for p in alpha.iter("property")}
     assert props["level"] == "2" and props["target_level"] == "3" and props["at_least"] == "false"
@@ -70,7 +70,20 @@ def test_counts_match_the_cases() -> None:
         assert suite.get("errors") == str(kinds.count("error"))
         assert suite.get("skipped") == str(kinds.count("skipped"))
     assert root.get("failures") == str(sum(int(s.get("failures", "0")) for s in root))
-    assert root.get("tests") == "27"
+    assert root.get("tests") == "30"
+
+
+def test_each_source_is_a_case_and_a_failed_one_an_error() -> None:
+    suite = rendered(full_assessment()).findall("testsuite")[-1]
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert set(cases) == {"prod-mlflow (mlflow)", "prom (prometheus)", "repo (repo)"}
+    assert outcome(cases["prod-mlflow (mlflow)"]) == (
+        "error", "connection refused (http://mlflow.example.invalid:5000)")
+    assert cases["prod-mlflow (mlflow)"].get("time") == "5.000"
+    assert outcome(cases["prom (prometheus)"]) == ("passed", "")
+    assert (cases["prom (prometheus)"].findtext("system-out") or "").splitlines()[:2] == [
+        "partial: 12 requests in 1.25 s", "rules API answered 403"]
+    assert suite.get("errors") == "1" and suite.get("tests") == "3"
 
 
 def test_beyond_the_target_level_is_skipped_not_failed() -> None:

@@ -1,6 +1,8 @@
 """JUnit XML (Jenkins / Ant dialect) for CI test reports: one test case per requirement.
 
-One test suite per maturity model for the platform, then one per ML system and model.
+One test suite per maturity model for the platform, then one per ML system and model, then
+one for the sources read (a case per source: its time, requests and reason; a failed
+source is an error).
 The target level is the next level above the one reached (the top level once reached):
 - met: passes (its evidence in system-out);
 - unmet, blocking, at or below the target level: a failure;
@@ -15,7 +17,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from maturity_probe.assessment import Assessment, ModelMaturity, RequirementResult, Status
-from maturity_probe.evidence import Evidence
+from maturity_probe.evidence import Evidence, SourceState
 from maturity_probe.outputs.labels import STATUS_WORD, level_text, utc_timestamp
 
 MAX_EVIDENCE_LINES = 50
@@ -85,6 +87,26 @@ def _suite(root: ET.Element, name: str, classname: str, model: ModelMaturity,
         _case(suite, classname, req, target, evidence)
 
 
+def _sources_suite(root: ET.Element, assessment: Assessment, timestamp: str) -> None:
+    sources = assessment.sources
+    failed = [s for s in sources if s.status == SourceState.failed]
+    suite = ET.SubElement(
+        root, "testsuite", name="maturity-probe sources", tests=str(len(sources)), failures="0",
+        errors=str(len(failed)), skipped="0",
+        time=f"{max((s.duration_seconds for s in sources), default=0):.3f}", timestamp=timestamp,
+    )
+    for source in sources:
+        case = ET.SubElement(suite, "testcase", name=f"{source.name} ({source.type})",
+                             classname="maturity.sources", time=f"{source.duration_seconds:.3f}")
+        if source.status == SourceState.failed:
+            ET.SubElement(case, "error", type="failed", message=source.reason or "failed")
+        lines = [f"{source.status.value}: {source.requests} requests in {source.duration_seconds:.2f} s"]
+        if source.reason and source.status != SourceState.failed:
+            lines.append(source.reason)
+        lines += source.warnings[:MAX_EVIDENCE_LINES]
+        ET.SubElement(case, "system-out").text = "\n".join(lines)
+
+
 def render(assessment: Assessment, explain: bool = False) -> str:
     evidence = assessment.evidence_by_id()
     timestamp = utc_timestamp(assessment.generated_at)
@@ -96,6 +118,8 @@ def render(assessment: Assessment, explain: bool = False) -> str:
         for model in system.maturity.values():
             _suite(root, f"{model.name} ({system.name})",
                    f"maturity.{system.name}.{model.model}", model, evidence, timestamp)
+    if assessment.sources:
+        _sources_suite(root, assessment, timestamp)
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for suite in root:
         for key in totals:

@@ -98,6 +98,7 @@ def render(assessment: Assessment, explain: bool = False) -> str:
             "message": {"text": f"source {source.name} ({source.type}) {source.status.value}"
                                 + (f": {source.reason}" if source.reason else "")},
             "descriptor": {"id": f"source/{source.name}"},
+            "properties": {"durationSeconds": source.duration_seconds, "requests": source.requests},
         }
         for source in assessment.sources if source.status != SourceState.ok
     ]
