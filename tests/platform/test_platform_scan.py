@@ -23,6 +23,7 @@ from maturity_probe.outputs import RENDERERS
 from maturity_probe.run import scan_config
 
 pytest_plugins = ["platform_services", "mlflow_server"]
+pytestmark = pytest.mark.service
 
 CHURN_REPO, FRAUD_REPO = "github:acme/churn-model", "github:acme/fraud-model"
 
