@@ -210,3 +210,17 @@ def test_canary_secrets_never_appear_in_outputs_logs_or_the_store(
     for where, text in outputs.items():
         assert CANARY_TOKEN not in text, where
         assert CANARY_PASSWORD not in text, where
+
+
+def test_a_silent_mlflow_does_not_hold_up_another_one(platform: Platform, silent_url: str) -> None:
+    config = load_config(platform.config([  # the silent one starts first
+        {"type": "mlflow", "name": "hung-mlflow", "tracking_uri": silent_url, "scan_timeout_seconds": 3},
+        {"type": "mlflow", "name": "prod-mlflow", "tracking_uri": platform.mlflow_url},
+    ], without=("prod-mlflow", "prod-prom", "prod-k8s", "churn-model", "fraud-model", "web-frontend")))
+    started = time.monotonic()
+    assessment = scan_config(config, load_rules(), now=platform.now)
+    assert time.monotonic() - started < 10
+    statuses = {s.name: s for s in assessment.sources}
+    assert statuses["hung-mlflow"].reason == "timed out after 3s (scan_timeout_seconds)"
+    assert statuses["prod-mlflow"].status == SourceState.ok  # read meanwhile, with the same settings
+    assert statuses["prod-mlflow"].duration_seconds < 3

@@ -11,7 +11,8 @@ and retraining cadence, and per-model KPIs (configs/kpis.yaml).
 Credentials never touch the process environment: each source talks to MLflow's REST
 stores with its own `MlflowHostCreds`, built from the variables its config names.
 MLflow reads its HTTP timeout and retry knobs from the environment at every request, so
-those (not secrets) are set under a lock for the duration of one source's reads.
+those (not secrets) are set for the duration of the reads; sources with the same knobs
+read at the same time, one with other knobs waits for them.
 """
 
 from __future__ import annotations
@@ -77,7 +78,51 @@ EXPERIMENT_IDS_PER_REQUEST = 500
 FALSY_TAG_VALUES = {"", "0", "false", "no", "none", "null"}
 DAY = timedelta(days=1)
 
-_HTTP_SETTINGS_LOCK = threading.Lock()
+
+
+class _HttpSettings:
+    """MLflow's process-wide HTTP knobs, shared by the sources reading at the same time.
+
+    Sources whose knobs are the same (the usual case: defaults) read concurrently; a source
+    that needs other values waits until the sources using the current ones are done.
+    """
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.knobs: dict[str, str] | None = None
+        self.users = 0
+        self.saved: dict[str, str | None] = {}
+        self.level = logging.NOTSET
+
+    @contextmanager
+    def applied(self, knobs: dict[str, str]) -> Iterator[None]:
+        rest_logger = logging.getLogger("mlflow.utils.rest_utils")
+        with self.changed:
+            self.changed.wait_for(lambda: self.users == 0 or self.knobs == knobs)
+            if self.users == 0:
+                self.saved = {key: os.environ.get(key) for key in knobs}
+                self.level = rest_logger.level
+                os.environ.update(knobs)
+                rest_logger.setLevel(logging.ERROR)  # its warnings would repeat our reason
+                self.knobs = knobs
+            self.users += 1
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.users -= 1
+                if self.users == 0:
+                    rest_logger.setLevel(self.level)
+                    for key, value in self.saved.items():
+                        if value is None:
+                            os.environ.pop(key, None)
+                        else:
+                            os.environ[key] = value
+                    self.knobs = None
+                    self.changed.notify_all()
+
+
+_HTTP_SETTINGS = _HttpSettings()
 
 
 class MlflowSource(SourceConfig):
@@ -300,21 +345,8 @@ class MlflowServer:
             "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
             "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
         }
-        rest_logger = logging.getLogger("mlflow.utils.rest_utils")
-        with _HTTP_SETTINGS_LOCK:
-            saved = {key: os.environ.get(key) for key in knobs}
-            level = rest_logger.level
-            os.environ.update(knobs)
-            rest_logger.setLevel(logging.ERROR)  # its warnings would repeat our reason
-            try:
-                yield
-            finally:
-                rest_logger.setLevel(level)
-                for key, value in saved.items():
-                    if value is None:
-                        os.environ.pop(key, None)
-                    else:
-                        os.environ[key] = value
+        with _HTTP_SETTINGS.applied(knobs):
+            yield
 
     def _call(self, url: str, read: Callable[[], Any]) -> Any:
         try:
