@@ -336,11 +336,14 @@ def main() -> int:
                 full = result
         (_, small_working), (ratio, working) = results
         growth = working / max(small_working, 1)
+        extra_subjects = (args.repos + args.models) * (1 - SMALL)
+        per_subject = (working - small_working) / max(extra_subjects, 1)
         store_share = full["store_seconds"] / full["wall"]
         print()
         verdicts = [
             (ratio <= WALL_TARGET, f"wall time {ratio:.2f}x the slowest source (target <= {WALL_TARGET}x)"),
-            (growth <= MEMORY_TARGET, f"working memory {growth:.2f}x for {1 / SMALL:.0f}x the subjects "
+            (growth <= MEMORY_TARGET, f"working memory {growth:.2f}x for {1 / SMALL:.0f}x the subjects, "
+                                      f"{per_subject:.1f} KiB per extra subject "
                                       f"(target <= {MEMORY_TARGET}x)"),
             (store_share <= STORE_TARGET, f"store write {store_share:.1%} of the scan's wall time "
                                           f"(target <= {STORE_TARGET:.0%})"),
