@@ -105,6 +105,11 @@ def _main(
         requestlog.enable(sys.stderr)
 
 
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")]
+ExplainOption = Annotated[
+    bool, typer.Option("--explain", help="List the evidence behind every requirement.")
+]
 RulesOption = Annotated[
     Path | None,
     typer.Option("--rules", help="Directory of extra or overriding rules (capabilities.yaml, "
@@ -112,7 +117,7 @@ RulesOption = Annotated[
 ]
 ModelOption = Annotated[
     list[str] | None,
-    typer.Option("--model", "-m", help="Only this maturity model (repeatable): microsoft, "
+    typer.Option("--model", "-m", metavar="MODEL", help="Only this maturity model (repeatable): microsoft, "
                  "google, five_stage, seven_stage."),
 ]
 ExemptionsOption = Annotated[
@@ -143,19 +148,16 @@ def _emit(assessment: Assessment, fmt: OutputFormat, output: Path | None, explai
 @app.command()
 def audit(
     path: Annotated[str, typer.Argument(
+        metavar="PATH_OR_URL",
         help="A local checkout, or a GitHub / GitLab repository URL (token from GITHUB_TOKEN / "
         "GITLAB_TOKEN; MATURITY_PROBE_GITHUB_API_URL and MATURITY_PROBE_GITLAB_URL point at "
         "another API root).")],
     model: ModelOption = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+    output_format: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
     rules: RulesOption = None,
     exemptions: ExemptionsOption = None,
-    explain: Annotated[
-        bool, typer.Option("--explain", help="List the evidence behind every requirement.")
-    ] = False,
+    explain: ExplainOption = False,
 ) -> None:
     """Audit a repository: a level per maturity model, each explained by evidence."""
     ruleset = load_rules(rules)
@@ -168,10 +170,10 @@ ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Platform config file (instead of PATH).")
 ]
 OnlyOption = Annotated[
-    list[str] | None, typer.Option("--only", help="Scan only this source (repeatable).")
+    list[str] | None, typer.Option("--only", metavar="SOURCE", help="Scan only this source (repeatable).")
 ]
 SkipOption = Annotated[
-    list[str] | None, typer.Option("--skip", help="Skip this source (repeatable).")
+    list[str] | None, typer.Option("--skip", metavar="SOURCE", help="Skip this source (repeatable).")
 ]
 StoreOption = Annotated[
     str | None,
@@ -201,17 +203,13 @@ def _assess(path: str | None, config_file: Path | None, ruleset: RuleSet, models
 def scan(
     config: Annotated[Path, typer.Option("--config", "-c", help="Platform config file.")],
     model: ModelOption = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+    output_format: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
     rules: RulesOption = None,
     exemptions: ExemptionsOption = None,
     only: OnlyOption = None,
     skip: SkipOption = None,
-    explain: Annotated[
-        bool, typer.Option("--explain", help="List the evidence behind every requirement.")
-    ] = False,
+    explain: ExplainOption = False,
     store: StoreOption = None,
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Do not record the scan in the history store.")
@@ -267,14 +265,14 @@ def config_schema_command() -> None:
 
 @app.command()
 def gate(
-    path: Annotated[str | None, typer.Argument(help="A local checkout to assess.")] = None,
+    path: Annotated[str | None, typer.Argument(metavar="PATH", help="A local checkout to assess.")] = None,
     config: ConfigOption = None,
     baseline: Annotated[
         Path | None, typer.Option("--baseline", help="Assessment JSON to compare with.")
     ] = None,
     min_level: Annotated[
         list[str] | None,
-        typer.Option("--min-level", help="Minimum level, MODEL=LEVEL (repeatable)."),
+        typer.Option("--min-level", metavar="MODEL=LEVEL", help="Minimum level, MODEL=LEVEL (repeatable)."),
     ] = None,
     write_baseline: Annotated[
         Path | None, typer.Option("--write-baseline", help="Record this assessment as a baseline.")
@@ -434,14 +432,10 @@ def report(
     scan: Annotated[
         str, typer.Option("--scan", help="Stored scan: an id, a unique id prefix, last or last~N.")
     ] = "last",
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.html,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+    output_format: FormatOption = OutputFormat.html,
+    output: OutputOption = None,
     store: StoreOption = None,
-    explain: Annotated[
-        bool, typer.Option("--explain", help="List the evidence behind every requirement.")
-    ] = False,
+    explain: ExplainOption = False,
     scan_group: Annotated[
         str | None,
         typer.Option("--scan-group", help="Merge the stored shards of this scan group (scan "
@@ -550,13 +544,9 @@ def show(
         help="Stored scan: an id, a unique id prefix, last or last~N.")] = "last",
     config: ScanConfigOption = None,
     platform: PlatformOption = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
-    explain: Annotated[
-        bool, typer.Option("--explain", help="List the evidence behind every requirement.")
-    ] = False,
+    output_format: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+    explain: ExplainOption = False,
     store: StoreOption = None,
 ) -> None:
     """Show a stored scan like `audit` shows a fresh one (last: the newest whole scan, of
@@ -582,7 +572,7 @@ def diff(
         DiffFormat, typer.Option("--format", "-f", help="text, markdown (PR comment, job summary) "
                                  "or json (see above).")
     ] = DiffFormat.text,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+    output: OutputOption = None,
     store: StoreOption = None,
 ) -> None:
     """What changed between two stored scans, for the platform and per ML system: levels
@@ -667,7 +657,7 @@ def trend(
 
 @rules_app.command("check")
 def rules_check(
-    directory: Annotated[Path, typer.Argument(help="Rules directory to validate.")],
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Rules directory to validate.")],
 ) -> None:
     """Validate a rules directory: unknown signals or capabilities, bad predicates, cycles."""
     ruleset: RuleSet = load_rules(directory)

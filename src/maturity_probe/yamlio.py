@@ -124,3 +124,23 @@ def line_of(node: Any, key: Any = None) -> int:
     if isinstance(node, LineList):
         return node.line_of(key) if isinstance(key, int) else node.line
     return 0
+
+
+# -- defensive accessors: any parsed node may be of an unexpected type ---------------------
+def as_dict(node: Any) -> dict[Any, Any]:
+    """The node when it is a mapping, else an empty mapping."""
+    return node if isinstance(node, dict) else {}
+
+
+def as_list(node: Any) -> list[Any]:
+    """The node when it is a sequence, else an empty list."""
+    return node if isinstance(node, list) else []
+
+
+def as_str(node: Any) -> str:
+    """A scalar as text, booleans as YAML writes them; '' for mappings, sequences and null."""
+    if node is None or isinstance(node, dict | list):
+        return ""
+    if isinstance(node, bool):
+        return "true" if node else "false"
+    return str(node)

@@ -52,9 +52,6 @@ from maturity_probe.detectors import all_detectors, run_detectors
 from maturity_probe.detectors.context import Finding, RepoContext
 from maturity_probe.detectors.manifests import (
     KubeObject,
-    as_dict,
-    as_list,
-    as_str,
     blank_template_actions,
     dig,
     line_in,
@@ -65,6 +62,7 @@ from maturity_probe.detectors.monitoring import AlertRule, model_label
 from maturity_probe.detectors.serving import mentions_model, served_objects
 from maturity_probe.evidence import Evidence, JsonValue, Strength
 from maturity_probe.filetree import Unreadable
+from maturity_probe.yamlio import as_dict, as_list, as_str
 
 INSTALL_HINT = "the kubernetes collector needs `pip install 'maturity-probe[kubernetes]'`"
 
@@ -244,7 +242,7 @@ def condition(obj: KubeObject, kind: str) -> dict[Any, Any]:
 
 
 def _is_true(found: dict[Any, Any]) -> bool:
-    return as_str(found.get("status")) == "True"
+    return as_str(found.get("status")).lower() == "true"
 
 
 _MODEL_URI = re.compile(r"^models:/+(?P<name>[^/@]+)")
@@ -676,7 +674,7 @@ def job_phase(body: dict[str, Any]) -> tuple[str, datetime | None]:
     status = as_dict(body.get("status"))
     for item in as_list(status.get("conditions")):
         item = as_dict(item)
-        if as_str(item.get("status")) != "True":
+        if as_str(item.get("status")).lower() != "true":
             continue
         if item.get("type") in ("Complete", "SuccessCriteriaMet"):
             return SUCCEEDED, parse_time(status.get("completionTime")) or parse_time(

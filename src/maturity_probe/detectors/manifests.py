@@ -22,6 +22,7 @@ from typing import Any
 from maturity_probe import yamlio
 from maturity_probe.detectors.context import RepoContext, vocabulary
 from maturity_probe.evidence import JsonValue
+from maturity_probe.yamlio import as_dict, as_list, as_str
 
 YAML_GLOBS = ("**/*.yaml", "**/*.yml")
 MAX_WALK_DEPTH = 24
@@ -45,21 +46,6 @@ _POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
 
 
 # -- defensive accessors ---------------------------------------------------------------
-def as_dict(node: Any) -> dict[Any, Any]:
-    """The node when it is a mapping, else an empty mapping."""
-    return node if isinstance(node, dict) else {}
-
-
-def as_list(node: Any) -> list[Any]:
-    """The node when it is a sequence, else an empty list."""
-    return node if isinstance(node, list) else []
-
-
-def as_str(node: Any) -> str:
-    """A scalar as text ('' for mappings, sequences and null)."""
-    if node is None or isinstance(node, dict | list):
-        return ""
-    return str(node)
 
 
 def dig(node: Any, *keys: str) -> Any:

@@ -30,9 +30,6 @@ from maturity_probe.detectors.manifests import (
     YAML_GLOBS,
     KubeObject,
     TfBlock,
-    as_dict,
-    as_list,
-    as_str,
     cloudformation_resources,
     command_tokens,
     containers,
@@ -63,6 +60,7 @@ from maturity_probe.detectors.serving import (
 from maturity_probe.evidence import JsonValue
 from maturity_probe.pyfacts import Call, PyFacts, parse_python
 from maturity_probe.redact import redact
+from maturity_probe.yamlio import as_dict, as_list, as_str
 
 RULE_GLOBS = (*YAML_GLOBS, "**/*.rules")
 # Words that make a config file worth parsing (see context.vocabulary).

@@ -31,9 +31,6 @@ from maturity_probe.detectors.ci.registry import CI_GLOBS, Invocation, invocatio
 from maturity_probe.detectors.context import Finding, RepoContext, vocabulary
 from maturity_probe.detectors.manifests import (
     YAML_GLOBS,
-    as_dict,
-    as_list,
-    as_str,
     command_tokens,
     dig,
     kube_objects,
@@ -45,6 +42,7 @@ from maturity_probe.detectors.purposes import prepares_data, script_purposes
 from maturity_probe.detectors.serving import is_test_path, module_files, resolve_repo_file
 from maturity_probe.evidence import JsonValue
 from maturity_probe.pyfacts import Call, Function, PyFacts, parse_python
+from maturity_probe.yamlio import as_dict, as_list, as_str
 
 STEP_KINDS = ("prepare", "featurize", "train", "evaluate", "register", "deploy")
 ML_KINDS = frozenset({"featurize", "train", "evaluate", "register", "deploy"})

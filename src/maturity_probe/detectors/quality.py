@@ -19,15 +19,7 @@ from typing import Any
 from maturity_probe import yamlio
 from maturity_probe.detectors import detector
 from maturity_probe.detectors.context import Finding, RepoContext, vocabulary
-from maturity_probe.detectors.manifests import (
-    YAML_GLOBS,
-    as_dict,
-    as_list,
-    as_str,
-    cloudformation_resources,
-    dig,
-    text_lines,
-)
+from maturity_probe.detectors.manifests import YAML_GLOBS, cloudformation_resources, dig, text_lines
 from maturity_probe.detectors.mlcode import (
     library_words,
     ml_libraries,
@@ -39,6 +31,7 @@ from maturity_probe.detectors.purposes import script_purposes
 from maturity_probe.detectors.serving import module_files, scoring_scripts
 from maturity_probe.evidence import JsonValue
 from maturity_probe.pyfacts import Call, PyFacts
+from maturity_probe.yamlio import as_dict, as_list, as_str
 
 TEST_GLOBS = ("**/test_*.py", "**/*_test.py", "**/tests/**/*.py")
 MAX_LISTED = 10

@@ -24,9 +24,6 @@ from maturity_probe.detectors.manifests import (
     TERRAFORM_GLOBS,
     YAML_GLOBS,
     KubeObject,
-    as_dict,
-    as_list,
-    as_str,
     cloudformation_resources,
     command_tokens,
     containers,
@@ -44,6 +41,7 @@ from maturity_probe.detectors.manifests import (
 )
 from maturity_probe.evidence import JsonValue
 from maturity_probe.pyfacts import PyFacts
+from maturity_probe.yamlio import as_dict, as_list, as_str
 
 DOCKERFILE_GLOBS = ("**/Dockerfile", "**/Dockerfile.*", "**/*.Dockerfile", "**/*.dockerfile",
                     "**/Containerfile")  # fmt: skip

@@ -15,10 +15,11 @@ from collections.abc import Iterable, Iterator
 from maturity_probe.detectors import detector
 from maturity_probe.detectors.ci.commands import known_use
 from maturity_probe.detectors.ci.model import CiJob, Trigger
-from maturity_probe.detectors.ci.nodes import as_dict, as_str, item_lines, line
+from maturity_probe.detectors.ci.nodes import item_lines, line
 from maturity_probe.detectors.ci.registry import CI_GLOBS, ClassifiedJob, ci_files, classified_jobs
 from maturity_probe.detectors.context import Finding, RepoContext
 from maturity_probe.evidence import JsonValue
+from maturity_probe.yamlio import as_dict, as_str
 
 DEPENDABOT_FILES = (".github/dependabot.yml", ".github/dependabot.yaml")
 RENOVATE_FILES = (

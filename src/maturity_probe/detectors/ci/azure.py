@@ -25,15 +25,13 @@ from maturity_probe.detectors.ci.nodes import (
     MAX_DEPTH,
     MAX_ITEMS,
     SourceLines,
-    as_dict,
-    as_list,
-    as_str,
     is_false,
     item_lines,
     line,
     str_list,
 )
 from maturity_probe.detectors.context import RepoContext
+from maturity_probe.yamlio import as_dict, as_list, as_str
 
 SYSTEM = "azure-pipelines"
 AZURE_GLOBS = (

@@ -12,16 +12,9 @@ import re
 from typing import Any
 
 from maturity_probe.detectors.ci.model import CiFile, CiJob, Trigger, Use, merge_duplicates
-from maturity_probe.detectors.ci.nodes import (
-    MAX_DEPTH,
-    MAX_ITEMS,
-    SourceLines,
-    as_dict,
-    as_str,
-    item_lines,
-    line,
-)
+from maturity_probe.detectors.ci.nodes import MAX_DEPTH, MAX_ITEMS, SourceLines, item_lines, line
 from maturity_probe.detectors.context import RepoContext
+from maturity_probe.yamlio import as_dict, as_str
 
 SYSTEM = "bitbucket-pipelines"
 BITBUCKET_FILE = "bitbucket-pipelines.yml"

@@ -19,17 +19,9 @@ from maturity_probe.detectors.ci.model import (
     Use,
     merge_duplicates,
 )
-from maturity_probe.detectors.ci.nodes import (
-    MAX_DEPTH,
-    MAX_ITEMS,
-    SourceLines,
-    as_dict,
-    as_str,
-    item_lines,
-    line,
-    str_list,
-)
+from maturity_probe.detectors.ci.nodes import MAX_DEPTH, MAX_ITEMS, SourceLines, item_lines, line, str_list
 from maturity_probe.detectors.context import RepoContext
+from maturity_probe.yamlio import as_dict, as_str
 
 SYSTEM = "circleci"
 CIRCLECI_GLOBS = (".circleci/config.yml", ".circleci/config.yaml")

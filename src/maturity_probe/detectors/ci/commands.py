@@ -18,10 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from maturity_probe.detectors.ci.nodes import as_dict, as_str, logical_lines, str_list
+from maturity_probe.detectors.ci.nodes import logical_lines, str_list
 from maturity_probe.detectors.context import RepoContext
 from maturity_probe.detectors.purposes import script_purposes, starts_training_run
 from maturity_probe.pyfacts import PyFacts
+from maturity_probe.yamlio import as_dict, as_str
 
 PURPOSES = (
     "test", "build", "data_validation", "train", "evaluate", "register", "deploy",

@@ -6,16 +6,9 @@ import re
 from typing import Any
 
 from maturity_probe.detectors.ci.model import CiFile, CiJob, Command, Trigger, TriggerKind, Use
-from maturity_probe.detectors.ci.nodes import (
-    SourceLines,
-    as_dict,
-    as_str,
-    is_false,
-    item_lines,
-    line,
-    str_list,
-)
+from maturity_probe.detectors.ci.nodes import SourceLines, is_false, item_lines, line, str_list
 from maturity_probe.detectors.context import RepoContext
+from maturity_probe.yamlio import as_dict, as_str
 
 SYSTEM = "github-actions"
 WORKFLOW_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml")

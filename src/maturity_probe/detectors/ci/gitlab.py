@@ -19,15 +19,12 @@ from maturity_probe.detectors.ci.nodes import (
     MAX_ITEMS,
     MAX_NESTED_LISTS,
     SourceLines,
-    as_dict,
-    as_list,
-    as_str,
     item_lines,
     line,
     str_list,
 )
 from maturity_probe.detectors.context import RepoContext
-from maturity_probe.yamlio import LineDict
+from maturity_probe.yamlio import LineDict, as_dict, as_list, as_str
 
 SYSTEM = "gitlab-ci"
 ROOT_FILE = ".gitlab-ci.yml"

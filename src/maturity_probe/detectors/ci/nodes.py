@@ -13,6 +13,7 @@ from typing import Any
 from maturity_probe import yamlio
 from maturity_probe.detectors.ci.model import Command
 from maturity_probe.detectors.context import RepoContext
+from maturity_probe.yamlio import as_list, as_str
 
 MAX_DEPTH = 16  # YAML aliases can share structures: every walk is bounded
 MAX_NESTED_LISTS = 4  # script lists nest only through GitLab `!reference`
@@ -22,21 +23,6 @@ _BLOCK_SCALAR = re.compile(r"(?:^|[:\-]\s)\s*[|>][-+0-9]*\s*(?:#.*)?$")
 _HEREDOC = re.compile(r"<<-?\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?")
 
 
-def as_dict(node: Any) -> dict[Any, Any]:
-    return node if isinstance(node, dict) else {}
-
-
-def as_list(node: Any) -> list[Any]:
-    return node if isinstance(node, list) else []
-
-
-def as_str(node: Any) -> str:
-    """A scalar as text; '' for mappings, sequences and null."""
-    if node is None or isinstance(node, dict | list):
-        return ""
-    if isinstance(node, bool):
-        return "true" if node else "false"
-    return str(node)
 
 
 def str_list(node: Any) -> list[str]:
