@@ -139,6 +139,8 @@ def as_list(node: Any) -> list[Any]:
 
 def as_str(node: Any) -> str:
     """A scalar as text, booleans as YAML writes them; '' for mappings, sequences and null."""
+    if type(node) is str:  # the common case first: this runs for every field read
+        return node
     if node is None or isinstance(node, dict | list):
         return ""
     if isinstance(node, bool):

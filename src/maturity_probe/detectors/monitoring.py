@@ -570,14 +570,42 @@ def model_server_scrape(ctx: RepoContext) -> Iterator[Finding]:
 LabelSets = list[tuple[ServedObject, frozenset[tuple[str, str]], frozenset[tuple[str, str]]]]
 
 
-def _served_label_sets(ctx: RepoContext) -> LabelSets:
-    """(served object, its and its pods' labels, its pods' labels), computed once: every
-    ServiceMonitor is compared with every model server."""
-    def build() -> LabelSets:
-        return [(s, frozenset({**s.obj.labels, **pod_labels(s.obj)}.items()),
-                 frozenset(pod_labels(s.obj).items())) for s in served_objects(ctx)]
+@dataclass(frozen=True)
+class ServedLabelIndex:
+    """Model servers in order, with their labels, and which servers carry each label pair."""
 
-    return ctx.derived("monitoring.served_label_sets", build)
+    served: LabelSets
+    by_label: dict[tuple[str, str], list[int]]  # a pair of its or its pods' labels -> positions
+    by_pod_label: dict[tuple[str, str], list[int]]  # a pair of its pods' labels -> positions
+
+    def carrying(self, pairs: frozenset[tuple[str, str]] | set[tuple[str, str]],
+                 index: dict[tuple[str, str], list[int]]) -> set[int]:
+        """Positions of the servers that carry every pair (looked up, not scanned)."""
+        found: set[int] | None = None
+        for pair in pairs:
+            positions = set(index.get(pair, ()))
+            found = positions if found is None else found & positions
+            if not found:
+                return set()
+        return found or set()
+
+
+def _served_label_index(ctx: RepoContext) -> ServedLabelIndex:
+    """Every model server's labels, indexed once: each ServiceMonitor or PodMonitor is
+    matched by lookups rather than compared with every model server."""
+    def build() -> ServedLabelIndex:
+        served: LabelSets = [(s, frozenset({**s.obj.labels, **pod_labels(s.obj)}.items()),
+                              frozenset(pod_labels(s.obj).items())) for s in served_objects(ctx)]
+        by_label: dict[tuple[str, str], list[int]] = {}
+        by_pod_label: dict[tuple[str, str], list[int]] = {}
+        for position, (_, labels, pods) in enumerate(served):
+            for pair in labels:
+                by_label.setdefault(pair, []).append(position)
+            for pair in pods:
+                by_pod_label.setdefault(pair, []).append(position)
+        return ServedLabelIndex(served, by_label, by_pod_label)
+
+    return ctx.derived("monitoring.served_label_index", build)
 
 
 ServiceSelectors = list[tuple[KubeObject, frozenset[tuple[str, str]], frozenset[tuple[str, str]]]]
@@ -607,12 +635,19 @@ def _scraped_model_server(
     # the Services this monitor selects, with the pods they select in turn
     services = [(service, pods) for service, pods, labels in _service_selectors(ctx)
                 if pods and selected <= labels] if kind == "ServiceMonitor" else []  # fmt: skip
-    for served, labels, pod_label_set in _served_label_sets(ctx):
-        if selected <= labels:
+    index = _served_label_index(ctx)
+    # the first model server (in order) that the monitor selects directly or through a Service
+    direct = index.carrying(selected, index.by_label)
+    through: dict[int, KubeObject] = {}
+    for service, pods in services:
+        for position in index.carrying(pods, index.by_pod_label):
+            through.setdefault(position, service)
+    if direct or through:
+        first = min(direct | through.keys())
+        served = index.served[first][0]
+        if first in direct:
             return f"the model server {served.obj.describe()}"
-        for service, pods in services:
-            if pods <= pod_label_set:
-                return f"the model server {served.obj.describe()} (Service `{service.name}`)"
+        return f"the model server {served.obj.describe()} (Service `{through[first].name}`)"
     values = " ".join(match_labels.values())
     if any(needle.strip("/") in values.lower() for needle, _ in MODEL_SERVER_IMAGES):
         return f"model-server pods labelled {values}"
