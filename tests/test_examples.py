@@ -45,8 +45,12 @@ def intended_levels(name: str) -> dict[str, int]:
     return {model: int(level) for model, level in _LEVEL_ROW.findall(section) if model in RULES.models}
 
 
+CACHE_DIRS = {"__pycache__", ".ruff_cache", ".mypy_cache", ".pytest_cache"}  # not the example's
+
+
 def example_files(name: str) -> list[Path]:
-    return sorted(p for p in (EXAMPLES / name).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return sorted(p for p in (EXAMPLES / name).rglob("*")
+                  if p.is_file() and not CACHE_DIRS.intersection(p.parts))
 
 
 def build_repo(name: str, root: Path) -> Path:

@@ -88,19 +88,13 @@ class Services:
             while self.started:
                 self._stop(self.started[-1][1])
                 self.started.pop()
+            # a signal that landed between a child's start and its registration leaves it
+            # unlisted: find such strays by the marker in their environment
+            for pgid in _marked_groups(self.root):
+                _stop_group(pgid)
 
     def _stop(self, process: subprocess.Popen[bytes]) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=15)
-        deadline = time.monotonic() + 15  # workers may outlive their parent for a moment
-        while _group_alive(process.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=5)
+        _stop_group(process.pid, process)
 
     # -- the three services ---------------------------------------------------------------
     def start_mlflow(self) -> str:
@@ -148,6 +142,36 @@ class Services:
             f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
         ])
         return f"http://127.0.0.1:{port}"
+
+
+def _stop_group(pgid: int, leader: subprocess.Popen[bytes] | None = None) -> None:
+    """SIGTERM to a process group, SIGKILL what is left after 15 s; reap our own child."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGTERM)
+    if leader is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            leader.wait(timeout=15)
+    deadline = time.monotonic() + 15  # workers may outlive their parent for a moment
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+    if leader is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            leader.wait(timeout=5)
+
+
+def _marked_groups(root: Path) -> set[int]:
+    """Process groups of live processes carrying this demo's marker in their environment."""
+    wanted = f"{MARKER_ENV}={root}".encode()
+    groups = set()
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if wanted in (proc / "environ").read_bytes().split(b"\0"):
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                if fields[0] != "Z":
+                    groups.add(int(fields[2]))
+    return groups
 
 
 @contextlib.contextmanager
