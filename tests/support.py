@@ -1,4 +1,4 @@
-"""Small builders for evidence and source statuses used by the engine tests."""
+"""Small builders for evidence and source statuses, and shared repository files, for tests."""
 
 from __future__ import annotations
 
@@ -8,6 +8,31 @@ from typing import Any
 from maturity_probe.evidence import Evidence, SourceState, SourceStatus, Strength, evidence_id
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+# A GitHub Actions workflow that tests on every push and pull request, then trains a model.
+TEST_AND_TRAIN_WORKFLOW = """name: ci
+on:
+  push:
+    branches: [main]
+  pull_request:
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: pip install -r requirements.txt
+      - run: pytest -q tests
+  train:
+    runs-on: ubuntu-latest
+    needs: test
+    steps:
+      - uses: actions/checkout@v4
+      - run: pip install -r requirements.txt
+      - run: python src/train.py --data data/churn.csv --out models/churn.joblib
+"""
 
 
 def ev(

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from cli_lines import parse_command_line, probe_invocations, substitute
+from support import TEST_AND_TRAIN_WORKFLOW
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = ROOT / "action.yml"
@@ -30,29 +31,6 @@ GITLAB_TEMPLATE = ROOT / "templates" / "gitlab" / "maturity-probe.gitlab-ci.yml"
 README = ROOT / "README.md"
 PROBE = Path(sys.executable).with_name("maturity-probe")
 
-CI_WORKFLOW = """name: ci
-on:
-  push:
-    branches: [main]
-  pull_request:
-jobs:
-  test:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - run: pip install -r requirements.txt
-      - run: pytest -q tests
-  train:
-    runs-on: ubuntu-latest
-    needs: test
-    steps:
-      - uses: actions/checkout@v4
-      - run: pip install -r requirements.txt
-      - run: python src/train.py --data data/churn.csv --out models/churn.joblib
-"""
 TRAIN = """import joblib
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
@@ -81,7 +59,7 @@ def test_main_is_callable() -> None:
 @pytest.fixture
 def project(make_repo: Callable[..., Path]) -> Path:
     return make_repo({
-        ".github/workflows/ci.yml": CI_WORKFLOW,
+        ".github/workflows/ci.yml": TEST_AND_TRAIN_WORKFLOW,
         "src/__init__.py": "",
         "src/train.py": TRAIN,
         "tests/test_train.py": TEST_TRAIN,

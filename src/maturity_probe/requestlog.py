@@ -19,6 +19,7 @@ that `watch` registered.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
@@ -107,8 +108,10 @@ class RequestLog(logging.Handler):
                 secrets = list(self.secrets)
             self.stream.write(redact(hide_query_secrets(line), secrets) + "\n")
             self.stream.flush()
-        except Exception:
-            self.handleError(record)
+        except Exception as exc:  # a log line must never stop a scan, nor print a traceback
+            with contextlib.suppress(OSError, ValueError):  # the stream itself may be gone
+                self.stream.write(f"request log: a request could not be shown "
+                                  f"({type(exc).__name__})\n")
 
 
 _handler: RequestLog | None = None

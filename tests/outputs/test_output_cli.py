@@ -17,30 +17,8 @@ from outputs_support import NOW, full_assessment
 
 from maturity_probe.assessment import Assessment
 from maturity_probe.store import Store
+from support import TEST_AND_TRAIN_WORKFLOW
 
-WORKFLOW = """name: ci
-on:
-  push:
-    branches: [main]
-  pull_request:
-jobs:
-  test:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - run: pip install -r requirements.txt
-      - run: pytest -q tests
-  train:
-    runs-on: ubuntu-latest
-    needs: test
-    steps:
-      - uses: actions/checkout@v4
-      - run: pip install -r requirements.txt
-      - run: python src/train.py --data data/churn.csv
-"""
 TRAIN = """import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
@@ -153,7 +131,7 @@ def test_report_errors_are_one_line(tmp_path: Path, store_with_history: str) -> 
 @pytest.fixture
 def churn_repo(make_repo: Callable[..., Path]) -> Path:
     return make_repo({
-        ".github/workflows/ci.yml": WORKFLOW,
+        ".github/workflows/ci.yml": TEST_AND_TRAIN_WORKFLOW,
         "src/train.py": TRAIN,
         "tests/test_train.py": "def test_placeholder() -> None:\n    assert True\n",
         "requirements.txt": "pandas==2.2.2\nscikit-learn==1.5.0\n",
