@@ -8,7 +8,7 @@ weekly for three months. Levels are asserted with a real git repository beside.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,13 @@ from mlflow_support import (
 
 from conftest import MakeRepo
 from maturity_probe.assessment import Assessment, Status
-from maturity_probe.collectors import CollectContext, run_collector
+from maturity_probe.collectors import CollectContext, mlflow_registry, run_collector
+from maturity_probe.collectors.mlflow_registry import (
+    RUN_SLICES,
+    MlflowCollector,
+    MlflowServer,
+    MlflowSource,
+)
 from maturity_probe.collectors.repo import RepoCollector, RepoSource
 from maturity_probe.evidence import Evidence, SourceState, SourceStatus, Strength
 from maturity_probe.inference.engine import assess
@@ -59,8 +65,8 @@ def test_empty_server_shows_nothing_but_is_read(empty_scan: Scan) -> None:
     evidence, status = empty_scan
     assert status.status == SourceState.ok, status.reason
     assert evidence == []
-    # experiments, runs of the Default experiment, registered models, model versions
-    assert status.requests == 4
+    # experiments, the lookback window's time slices of runs, registered models, model versions
+    assert status.requests == 3 + RUN_SLICES
 
 
 def test_tracked_runs_without_registry(world_scan: Scan, mlflow_world: World) -> None:
@@ -192,8 +198,9 @@ def test_weekly_retraining_kpis(world_scan: Scan, mlflow_world: World) -> None:
                                   "automated_versions": 13}
     assert one(evidence, "registry.version_lineage", demand).attributes["versions_with_commit"] == 14
 
-    # bounded requests: experiments, recent runs, models, versions, one batch of old runs
-    assert status.requests == 5
+    # bounded requests: experiments, recent runs (one page per time slice), models, versions,
+    # one batch of old runs
+    assert status.requests == 4 + RUN_SLICES
 
 
 def test_kpis_reach_the_assessment_and_markdown(world_scan: Scan) -> None:
@@ -294,3 +301,37 @@ def test_registry_alone_leaves_repository_criteria_unknown(world_scan: Scan) -> 
     assert (microsoft.level, microsoft.at_least) == (0, True)
     assert status_of(assessment, "microsoft", "l1-devops-pipeline") == Status.unknown
     assert status_of(assessment, "microsoft", "l2-experiments-tracked") == Status.met
+
+
+def test_recent_runs_are_the_most_recent_of_the_window_across_time_slices(
+        mlflow_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lookback window is read as concurrent time slices; together they are exactly the
+    runs started in the window, newest first, and `max_runs` keeps the newest."""
+    source = MlflowSource(name="prod-mlflow", tracking_uri=mlflow_world.url)
+    collector = MlflowCollector(source, CollectContext(now=mlflow_world.now + timedelta(minutes=5)))
+    server = MlflowServer(source, None, None, None)
+    experiments = sorted(str(e["experiment_id"]) for e in server.experiments())
+
+    def recent(limit: int) -> tuple[list[str], bool]:
+        runs, truncated = server.recent_runs(experiments, collector.window_start, collector.ctx.now,
+                                             limit, collector.run_facts)
+        starts = [run.started for run in runs]
+        assert starts == sorted(starts, reverse=True)  # type: ignore[type-var]
+        return [run.run_id for run in runs], truncated
+
+    everything, truncated = recent(10000)
+    assert not truncated
+    # tracked 4, lineage 3 and its legacy run, weekly 13: not the 200- and 120-day-old runs
+    in_window = {*mlflow_world.run_ids["tracked"], *mlflow_world.run_ids["lineage"],
+                 *mlflow_world.run_ids["weekly"][1:]}
+    assert len(everything) == len(in_window) + 1 and in_window < set(everything)
+    assert mlflow_world.run_ids["weekly"][0] not in everything
+
+    # two-run pages: a slice stops between pages once the newer slices hold the limit
+    monkeypatch.setattr(mlflow_registry, "RUN_PAGE", 2)
+    before = server.requests
+    assert recent(3) == (everything[:3], True)
+    assert server.requests - before < RUN_SLICES + len(everything) // 2
+    for limit in (7, 12):  # limits reaching into older slices
+        assert recent(limit) == (everything[:limit], True)
+    assert recent(len(everything)) == (everything, False)

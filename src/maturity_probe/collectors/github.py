@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import partial
 from typing import Any, ClassVar, Literal
@@ -62,6 +62,7 @@ from maturity_probe.filetree import Unreadable
 
 DEFAULT_API = "https://api.github.com"
 SYSTEM = "github-actions"
+LISTING_PAGE = 100  # repositories per listing page (GitHub's maximum)
 GRAPHQL_FILES = 50  # files per GraphQL query
 GRAPHQL_BYTES = 2_000_000  # and their total size
 BINARY_MARK = b"\x00binary"  # content of a file GitHub reports as binary: reads as binary
@@ -189,7 +190,7 @@ class GitHubCollector(HostCollector):
             auth=Auth.Token(self.token) if self.token else None,
             base_url=base_url,
             timeout=int(self.config.timeout),
-            per_page=100,
+            per_page=LISTING_PAGE,
             retry=None,
             seconds_between_requests=None,
             seconds_between_writes=None,
@@ -217,24 +218,24 @@ class GitHubCollector(HostCollector):
         repos = []
         for org in self.config.orgs:
             try:
-                listed = list(self.client.get_organization(org).get_repos(type="all"))
+                for listed in self._organization_repositories(org):
+                    if listed.get("archived") and not self.config.include_archived:
+                        continue
+                    if listed.get("fork") and not self.config.include_forks:
+                        continue
+                    if matches_include(self.config.include, str(listed.get("name")),
+                                       str(listed.get("full_name"))):
+                        repos.append(self._host_repo(listed))
             except Exception as exc:
                 status = self.http_status(exc)
                 if status in (403, 404):
                     self.problems.append(f"organisation {org}: {describe_status(status, 'GitHub')}")
                     continue
                 raise
-            for repo in listed:
-                if repo.archived and not self.config.include_archived:
-                    continue
-                if repo.fork and not self.config.include_forks:
-                    continue
-                if matches_include(self.config.include, repo.name, repo.full_name):
-                    repos.append(self._host_repo(repo))
         for name in self.config.repos:
             try:
                 with self.ledger.charge(name, "files"):  # its metadata: part of its file budget
-                    repos.append(self._host_repo(self.client.get_repo(name)))
+                    repos.append(self._host_repo(self.client.get_repo(name).raw_data))
             except Exception as exc:
                 status = self.http_status(exc)
                 if status in (403, 404):
@@ -243,12 +244,39 @@ class GitHubCollector(HostCollector):
                 raise
         return repos
 
-    def _host_repo(self, repo: Any) -> HostRepo:
-        web_url = str(repo.html_url).rstrip("/")
+    def _organization_repositories(self, org: str) -> Iterator[dict[str, Any]]:
+        """The organisation's repositories as listed (`GET /orgs/{org}/repos`), page by page
+        through PyGithub's requester: its PaginatedList would keep every page's objects
+        (~20 KB a repository) until the listing ends."""
+        page = 1
+        while True:
+            headers, data = self.client.requester.requestJsonAndCheck(
+                "GET", f"/orgs/{quote(org, safe='')}/repos",
+                parameters={"type": "all", "per_page": LISTING_PAGE, "page": page})
+            yield from (item for item in data if isinstance(item, dict)) if isinstance(data, list) else ()
+            link = next((str(v) for k, v in headers.items() if k.lower() == "link"), "")
+            if 'rel="next"' not in link:
+                return
+            page += 1
+
+    def _host_repo(self, listed: dict[str, Any]) -> HostRepo:
+        """What the scan needs of a listed repository (`open_repository` makes the client's
+        object for it when its turn comes)."""
+        full_name = str(listed["full_name"])
+        web_url = str(listed.get("html_url") or "").rstrip("/")
         host = (urlparse(web_url).hostname or "github.com").lower()
-        subject = f"github:{repo.full_name}" if host == "github.com" else f"github:{host}/{repo.full_name}"
-        return HostRepo(key=repo.full_name, subject=subject, web_url=web_url,
-                        default_branch=repo.default_branch, handle=repo)
+        subject = f"github:{full_name}" if host == "github.com" else f"github:{host}/{full_name}"
+        return HostRepo(key=full_name, subject=subject, web_url=web_url,
+                        default_branch=listed.get("default_branch"), handle=None,
+                        info={"url": listed.get("url") or f"/repos/{full_name}"})
+
+    def open_repository(self, repo: HostRepo) -> Any:
+        from github.Repository import Repository
+
+        # completed=True: PyGithub never fetches the attributes it was not given
+        return Repository(self.client.requester, {}, {"url": repo.info["url"], "full_name": repo.key,
+                                                      "default_branch": repo.default_branch},
+                          completed=True)
 
     # -- files ------------------------------------------------------------------------------------
     def list_tree(self, repo: HostRepo) -> list[TreeEntry]:

@@ -59,6 +59,8 @@ SYSTEM = "gitlab-ci"
 GRAPHQL_FILES = 50
 ALERT_SOURCES = frozenset({"trigger", "api", "pipeline", "parent_pipeline"})
 REGISTRY_SIGNAL = "registry.model_registered"
+# What the scan reads of a project's listing entry (the rest, ~5 KB a project, is let go).
+LISTED_FIELDS = ("id", "model_registry_access_level")
 
 
 class GitLabSource(HostSource):
@@ -158,26 +160,26 @@ class GitLabCollector(HostCollector):
         repos = []
         for group in self.config.groups:
             try:
-                listed = list(self.client.groups.get(group, lazy=True).projects.list(
-                    iterator=True, include_subgroups="true", with_shared="false",
-                    archived=None if self.config.include_archived else "false",
-                    order_by="path", sort="asc"))
+                # iterated page by page, each project reduced to what the scan needs
+                for project in self.client.groups.get(group, lazy=True).projects.list(
+                        iterator=True, include_subgroups="true", with_shared="false",
+                        archived=None if self.config.include_archived else "false",
+                        order_by="path", sort="asc"):
+                    attributes = project.attributes
+                    if attributes.get("archived") and not self.config.include_archived:
+                        continue
+                    if attributes.get("forked_from_project") and not self.config.include_forks:
+                        continue
+                    if matches_include(self.config.include, str(attributes.get("path")),
+                                       str(attributes.get("path_with_namespace"))):
+                        handle = self.client.projects.get(attributes["id"], lazy=True)
+                        repos.append(self._host_repo(attributes, handle))
             except Exception as exc:
                 status = self.http_status(exc)
                 if status in (403, 404):
                     self.problems.append(f"group {group}: {describe_status(status, 'GitLab')}")
                     continue
                 raise
-            for project in listed:
-                attributes = project.attributes
-                if attributes.get("archived") and not self.config.include_archived:
-                    continue
-                if attributes.get("forked_from_project") and not self.config.include_forks:
-                    continue
-                if matches_include(self.config.include, str(attributes.get("path")),
-                                   str(attributes.get("path_with_namespace"))):
-                    handle = self.client.projects.get(attributes["id"], lazy=True)
-                    repos.append(self._host_repo(attributes, handle))
         for path in self.config.projects:
             try:
                 with self.ledger.charge(path, "files"):  # its metadata: part of its file budget
@@ -196,7 +198,7 @@ class GitLabCollector(HostCollector):
         web_url = str(attributes.get("web_url") or f"{self.base_url}/{full_path}").rstrip("/")
         return HostRepo(key=full_path, subject=f"gitlab:{self.host}/{full_path}", web_url=web_url,
                         default_branch=attributes.get("default_branch"), handle=handle,
-                        info=dict(attributes))
+                        info={key: attributes[key] for key in LISTED_FIELDS if key in attributes})
 
     # -- files ------------------------------------------------------------------------------------
     def list_tree(self, repo: HostRepo) -> list[TreeEntry]:

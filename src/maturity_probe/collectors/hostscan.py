@@ -256,6 +256,10 @@ class HostCollector(Collector):
         """The HTTP status of a client library error, None when it is not one."""
         raise NotImplementedError
 
+    def open_repository(self, repo: HostRepo) -> Any:
+        """The client library's object for a repository, when its scan starts."""
+        return repo.handle
+
     # -- the scan -------------------------------------------------------------------------------
     def collect(self) -> Iterator[Evidence]:
         self.token = secret_from_env(self.token_env)
@@ -346,6 +350,7 @@ class HostCollector(Collector):
     def _scan_repository(self, repo: HostRepo) -> RepoOutcome:
         pool = self._fetch_pool
         assert pool is not None
+        repo.handle = self.open_repository(repo)
         bind = self.ledger.bind
         with self.ledger.charge(repo.key, "files"):
             entries = self.list_tree(repo)

@@ -8,30 +8,28 @@ reproducible from a git commit, automated runs, registered and versioned models,
 lineage to runs, commits and data sets, production promotion, validation, documentation
 and retraining cadence, and per-model KPIs (configs/kpis.yaml).
 
-Credentials never touch the process environment: each source talks to MLflow's REST
-stores with its own `MlflowHostCreds`, built from the variables its config names.
-MLflow reads its HTTP timeout and retry knobs from the environment at every request, so
-those (not secrets) are set for the duration of the reads; sources with the same knobs
-read at the same time, one with other knobs waits for them.
+Credentials never touch the process environment: each source talks to MLflow's REST API
+through MLflow's own HTTP transport (`http_request`: retries, back-off, TLS settings) with
+its own `MlflowHostCreds`, built from the variables its config names, and its own timeout
+and retry counts. Answers are read as JSON rather than converted to MLflow entities: that
+protobuf conversion costs about 0.4 ms per run, more than the server takes to send it.
+The runs of the lookback window are read as time slices at once (a search's pages are
+sequential: each needs the token of the one before).
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 import itertools
 import json
-import logging
-import os
 import re
 import statistics
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 from pydantic import Field, field_validator, model_validator
@@ -75,54 +73,13 @@ MODEL_PAGE = 1000  # the server's maximum for registered models
 VERSION_PAGE = 10000
 RUN_IDS_PER_REQUEST = 200
 EXPERIMENT_IDS_PER_REQUEST = 500
+RUN_SLICES = 8  # the lookback window is searched as this many time slices ...
+RUN_READERS = 4  # ... by this many concurrent requests
+API = "/api/2.0/mlflow"
 FALSY_TAG_VALUES = {"", "0", "false", "no", "none", "null"}
 DAY = timedelta(days=1)
+T = TypeVar("T")
 
-
-
-class _HttpSettings:
-    """MLflow's process-wide HTTP knobs, shared by the sources reading at the same time.
-
-    Sources whose knobs are the same (the usual case: defaults) read concurrently; a source
-    that needs other values waits until the sources using the current ones are done.
-    """
-
-    def __init__(self) -> None:
-        self.changed = threading.Condition()
-        self.knobs: dict[str, str] | None = None
-        self.users = 0
-        self.saved: dict[str, str | None] = {}
-        self.level = logging.NOTSET
-
-    @contextmanager
-    def applied(self, knobs: dict[str, str]) -> Iterator[None]:
-        rest_logger = logging.getLogger("mlflow.utils.rest_utils")
-        with self.changed:
-            self.changed.wait_for(lambda: self.users == 0 or self.knobs == knobs)
-            if self.users == 0:
-                self.saved = {key: os.environ.get(key) for key in knobs}
-                self.level = rest_logger.level
-                os.environ.update(knobs)
-                rest_logger.setLevel(logging.ERROR)  # its warnings would repeat our reason
-                self.knobs = knobs
-            self.users += 1
-        try:
-            yield
-        finally:
-            with self.changed:
-                self.users -= 1
-                if self.users == 0:
-                    rest_logger.setLevel(self.level)
-                    for key, value in self.saved.items():
-                        if value is None:
-                            os.environ.pop(key, None)
-                        else:
-                            os.environ[key] = value
-                    self.knobs = None
-                    self.changed.notify_all()
-
-
-_HTTP_SETTINGS = _HttpSettings()
 
 
 class MlflowSource(SourceConfig):
@@ -188,7 +145,7 @@ class MlflowSource(SourceConfig):
 # -- what the server holds, reduced to the facts the evidence needs ------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunFacts:
     run_id: str
     experiment_id: str
@@ -196,7 +153,7 @@ class RunFacts:
     started: datetime | None
     ended: datetime | None
     user: str
-    tags: dict[str, str]
+    tags: dict[str, str]  # only those read later: validation tags, logged-model history
     datasets: tuple[str, ...]  # "name@digest" of logged input data sets
     commit: str | None  # mlflow.source.git.commit
     repo: str | None  # subject of the git remote it ran from (github:owner/name, ...)
@@ -211,7 +168,7 @@ class RunFacts:
         return self.ended or self.started
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VersionFacts:
     model: str
     version: int
@@ -251,10 +208,38 @@ class ServerError(Exception):
     """A request to the server failed; the message is a one-line reason."""
 
 
-def _time(millis: Any) -> datetime | None:
-    if not isinstance(millis, int) or millis <= 0:
+def _same(item: dict[str, Any]) -> dict[str, Any]:
+    return item
+
+
+def _start_order(run: RunFacts) -> datetime:
+    return run.started or datetime.min.replace(tzinfo=UTC)
+
+
+def _int(value: Any) -> int | None:
+    """An integer of a JSON answer (protobuf's JSON may write int64 as a string)."""
+    if isinstance(value, bool):
         return None
-    return datetime.fromtimestamp(millis / 1000, UTC)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _time(millis: Any) -> datetime | None:
+    moment = _int(millis)
+    if moment is None or moment <= 0:
+        return None
+    return datetime.fromtimestamp(moment / 1000, UTC)
 
 
 def _millis(moment: datetime) -> int:
@@ -305,112 +290,130 @@ def describe_failure(exc: BaseException, url: str, timeout: int) -> str:
 
 
 class MlflowServer:
-    """Paginated reads of one MLflow server through MLflow's REST stores.
+    """Paginated reads of one MLflow server's REST API, answers as JSON objects.
 
-    Each request asks `get_host_creds` once, which is where requests are counted and
-    where this source's own credentials are attached (never read from the environment).
+    Requests go through MLflow's `http_request` with this source's credentials, timeout and
+    retries (never read from or written to the environment); every request is counted.
     """
 
     def __init__(self, config: MlflowSource, token: str | None, username: str | None,
                  password: str | None) -> None:
         try:
-            registry_store = _mlflow("mlflow.store.model_registry.rest_store", "RestStore")
-            tracking_store = _mlflow("mlflow.store.tracking.rest_store", "RestStore")
-            host_creds = _mlflow("mlflow.utils.rest_utils", "MlflowHostCreds")
+            self._rest = importlib.import_module("mlflow.utils.rest_utils")
         except ImportError as exc:
             raise SourceError(INSTALL_HINT) from exc
         self.config = config
         self.requests = 0
         self._count_lock = threading.Lock()
-        self.tracking_uri = config.tracking_uri
-        self.registry_uri = config.registry_uri or config.tracking_uri
+        credentials = {"token": token, "username": username, "password": password}
+        self.tracking = self._rest.MlflowHostCreds(host=config.tracking_uri, **credentials)
+        self.registry = self._rest.MlflowHostCreds(
+            host=config.registry_uri or config.tracking_uri, **credentials)
 
-        def creds_for(host: str) -> Callable[[], Any]:
-            def creds() -> Any:
-                with self._count_lock:
-                    self.requests += 1
-                return host_creds(host=host, token=token, username=username, password=password)
-
-            return creds
-
-        self.tracking: Any = tracking_store(creds_for(self.tracking_uri))
-        self.registry: Any = registry_store(creds_for(self.registry_uri))
-
-    @contextmanager
-    def http_settings(self) -> Iterator[None]:
-        """MLflow's timeout/retry knobs for this source, restored afterwards."""
-        knobs = {
-            "MLFLOW_HTTP_REQUEST_TIMEOUT": str(self.config.timeout_seconds),
-            "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(self.config.max_retries),
-            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-            "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
-        }
-        with _HTTP_SETTINGS.applied(knobs):
-            yield
-
-    def _call(self, url: str, read: Callable[[], Any]) -> Any:
+    def _request(self, host: Any, endpoint: str, method: str, body: dict[str, Any]
+                 ) -> dict[str, Any]:
+        with self._count_lock:
+            self.requests += 1
+        payload = {"json": body} if method == "POST" else {"params": body}
         try:
-            return read()
-        except Exception as exc:  # MLflow raises many types; each becomes one line
-            raise ServerError(describe_failure(exc, url, self.config.timeout_seconds)) from exc
+            response = self._rest.http_request(
+                host, f"{API}/{endpoint}", method, max_retries=self.config.max_retries,
+                backoff_factor=1, backoff_jitter=0.5, timeout=self.config.timeout_seconds, **payload)
+            if response.status_code != 200:
+                self._rest.verify_rest_response(response, f"{API}/{endpoint}")
+            answer = response.json()
+        except Exception as exc:  # requests', MLflow's and JSON errors: each becomes one line
+            raise ServerError(describe_failure(exc, host.host, self.config.timeout_seconds)) from exc
+        if not isinstance(answer, dict):
+            raise ServerError(f"{host.host} answered JSON that is not an MLflow API response")
+        return answer
 
-    def _pages(self, url: str, search: Callable[[str | None], Any], limit: int | None = None
-               ) -> tuple[list[Any], bool]:
-        """Every page of a search (up to `limit` items); True when the limit cut it short."""
-        items: list[Any] = []
+    def _pages(self, host: Any, endpoint: str, method: str, body: dict[str, Any], key: str,
+               convert: Callable[[dict[str, Any]], T], limit: int | None = None,
+               enough: Callable[[int], bool] = lambda read: False) -> tuple[list[T], bool]:
+        """The items under `key` of every page, converted page by page (so raw answers do
+        not pile up), up to `limit` items or until `enough(items read)` says so after a
+        page; True when it stopped before the last page."""
+        items: list[T] = []
         token: str | None = None
         while True:
-            page = self._call(url, functools.partial(search, token))
-            items.extend(page)
-            token = getattr(page, "token", None)
+            answer = self._request(host, endpoint, method, {**body, "page_token": token} if token else body)
+            items.extend(convert(item) for item in _list(answer.get(key)) if isinstance(item, dict))
+            token = answer.get("next_page_token") or None
             if not token:
                 return items, False
             if limit is not None and len(items) >= limit:
                 return items[:limit], True
+            if enough(len(items)):
+                return items, True
 
-    def experiments(self) -> list[Any]:
-        view = _mlflow("mlflow.entities", "ViewType")
-
-        def search(token: str | None) -> Any:
-            return self.tracking.search_experiments(view_type=view.ACTIVE_ONLY,
-                                                    max_results=EXPERIMENT_PAGE, page_token=token)
-
-        found, _ = self._pages(self.tracking_uri, search)
+    def experiments(self) -> list[dict[str, Any]]:
+        found, _ = self._pages(self.tracking, "experiments/search", "POST",
+                               {"max_results": EXPERIMENT_PAGE, "view_type": "ACTIVE_ONLY"},
+                               "experiments", _same)
         return found
 
-    def runs(self, experiment_ids: list[str], filter_string: str, limit: int | None
-             ) -> tuple[list[Any], bool]:
-        view = _mlflow("mlflow.entities", "ViewType")
-        found: list[Any] = []
+    def runs(self, experiment_ids: list[str], filter_string: str, convert: Callable[[dict[str, Any]], T],
+             limit: int | None, enough: Callable[[int], bool] = lambda read: False
+             ) -> tuple[list[T], bool]:
+        """Runs matching a filter, most recent first within each chunk of experiments.
+        `enough(runs read so far)` may stop the reading between pages."""
+        found: list[T] = []
         truncated = False
         for start in range(0, len(experiment_ids), EXPERIMENT_IDS_PER_REQUEST):
-            chunk = experiment_ids[start:start + EXPERIMENT_IDS_PER_REQUEST]
             left = None if limit is None else limit - len(found)
             if left is not None and left <= 0:
                 return found, True
-            page_size = RUN_PAGE if left is None else min(RUN_PAGE, left)
+            body = {"experiment_ids": experiment_ids[start:start + EXPERIMENT_IDS_PER_REQUEST],
+                    "filter": filter_string, "run_view_type": "ALL",
+                    "max_results": RUN_PAGE if left is None else min(RUN_PAGE, left),
+                    "order_by": ["attributes.start_time DESC"]}
 
-            def search(token: str | None, chunk: list[str] = chunk, page_size: int = page_size) -> Any:
-                return self.tracking.search_runs(chunk, filter_string, view.ALL, page_size,
-                                                 ["attributes.start_time DESC"], token)
+            def enough_in_all(count: int, before: int = len(found)) -> bool:
+                return enough(before + count)
 
-            items, cut = self._pages(self.tracking_uri, search, left)
+            items, cut = self._pages(self.tracking, "runs/search", "POST", body, "runs", convert,
+                                     left, enough_in_all)
             found.extend(items)
             truncated = truncated or cut
+            if cut and enough(len(found)):
+                return found, True
         return found, truncated
 
-    def registered_models(self) -> list[Any]:
-        def search(token: str | None) -> Any:
-            return self.registry.search_registered_models(max_results=MODEL_PAGE, page_token=token)
+    def recent_runs(self, experiment_ids: list[str], since: datetime, until: datetime, limit: int,
+                    convert: Callable[[dict[str, Any]], RunFacts]) -> tuple[list[RunFacts], bool]:
+        """The `limit` most recent runs started since `since`, newest first; True when more
+        started. The window is cut into RUN_SLICES equal time slices searched at once; a
+        slice stops between pages once the newer slices hold `limit` runs (none of its runs
+        could be among the most recent)."""
+        first, last = _millis(since), _millis(until)
+        bounds = [last - (last - first) * index // RUN_SLICES for index in range(RUN_SLICES + 1)]
+        counts = [0] * RUN_SLICES
 
-        found, _ = self._pages(self.registry_uri, search)
+        def read_slice(index: int) -> tuple[list[RunFacts], bool]:
+            window = f"attributes.start_time >= {bounds[index + 1]}"
+            if index:  # the newest slice has no end: clocks differ
+                window += f" AND attributes.start_time < {bounds[index]}"
+
+            def enough(read: int) -> bool:
+                counts[index] = read
+                return sum(counts[:index]) >= limit
+
+            return self.runs(experiment_ids, window, convert, limit, enough)
+
+        with ThreadPoolExecutor(max_workers=RUN_READERS, thread_name_prefix="mlflow-runs") as pool:
+            slices = list(pool.map(read_slice, range(RUN_SLICES)))
+        found = sorted((run for runs, _ in slices for run in runs), key=_start_order, reverse=True)
+        return found[:limit], len(found) > limit or any(cut for _, cut in slices)
+
+    def registered_models(self) -> list[dict[str, Any]]:
+        found, _ = self._pages(self.registry, "registered-models/search", "GET",
+                               {"max_results": MODEL_PAGE}, "registered_models", _same)
         return found
 
-    def model_versions(self) -> list[Any]:
-        def search(token: str | None) -> Any:
-            return self.registry.search_model_versions(max_results=VERSION_PAGE, page_token=token)
-
-        found, _ = self._pages(self.registry_uri, search)
+    def model_versions(self) -> list[dict[str, Any]]:
+        found, _ = self._pages(self.registry, "model-versions/search", "GET",
+                               {"max_results": VERSION_PAGE}, "model_versions", _same)
         return found
 
 
@@ -435,6 +438,8 @@ class MlflowCollector(Collector):
         self._production = {a.lower() for a in config.production_aliases}
         self._staging = {a.lower() for a in config.staging_aliases}
         self._passing = {v.lower() for v in config.validation_pass_values}
+        # the run tags read after the reading (the others are reduced to RunFacts' fields)
+        self._kept_run_tags = (*config.validation_tags, LOGGED_MODELS_TAG)
 
     @classmethod
     def signals(cls) -> frozenset[str]:
@@ -454,8 +459,7 @@ class MlflowCollector(Collector):
     def collect(self) -> Iterator[Evidence]:
         server = MlflowServer(self.config, *self.credentials())
         try:
-            with server.http_settings():
-                snapshot = self.read(server)
+            snapshot = self.read(server)
         finally:
             self.status.requests = server.requests
         if self.owns_source():
@@ -494,55 +498,49 @@ class MlflowCollector(Collector):
 
     def read_tracking(self, server: MlflowServer, snapshot: Snapshot) -> None:
         """Experiments, and the runs started in the lookback window (most recent first)."""
-        experiments = server.experiments()
-        snapshot.experiments = {str(e.experiment_id): str(e.name) for e in experiments}
+        snapshot.experiments = {str(e["experiment_id"]): str(e.get("name", e["experiment_id"]))
+                                for e in server.experiments() if e.get("experiment_id")}
         if not snapshot.experiments:
             return
-        window = f"attributes.start_time >= {_millis(self.window_start)}"
-        runs, snapshot.runs_truncated = server.runs(sorted(snapshot.experiments, key=_id_order),
-                                                    window, self.config.max_runs)
-        for run in runs:
-            facts = self.run_facts(run)
-            snapshot.recent_runs.append(facts)
-            snapshot.runs[facts.run_id] = facts
+        snapshot.recent_runs, snapshot.runs_truncated = server.recent_runs(
+            sorted(snapshot.experiments, key=_id_order), self.window_start, self.ctx.now,
+            self.config.max_runs, self.run_facts)
+        snapshot.runs.update((facts.run_id, facts) for facts in snapshot.recent_runs)
 
     def read_registry(self, server: MlflowServer, snapshot: Snapshot) -> None:
         models: dict[str, ModelFacts] = {}
         for item in server.registered_models():
-            tags = _tag_dict(item.tags)
-            if str(tags.get(PROMPT_TAG, "")).lower() == "true":
+            name = str(item.get("name") or "")
+            tags = _tag_dict(item.get("tags"))
+            if not name or str(tags.get(PROMPT_TAG, "")).lower() == "true":
                 continue
             aliases = {}
-            for alias, version in dict(getattr(item, "aliases", None) or {}).items():
-                try:
-                    aliases[str(alias)] = int(version)
-                except (TypeError, ValueError):
-                    continue
-            models[item.name] = ModelFacts(
-                name=item.name,
-                created=_time(item.creation_timestamp),
-                description=item.description or "",
+            for alias in _list(item.get("aliases")):
+                version = _int(_dict(alias).get("version"))
+                if version is not None and _dict(alias).get("alias"):
+                    aliases[str(alias["alias"])] = version
+            models[name] = ModelFacts(
+                name=name,
+                created=_time(item.get("creation_timestamp")),
+                description=str(item.get("description") or ""),
                 tags=tags,
                 aliases=aliases,
             )
         for item in server.model_versions():
-            model = models.get(item.name)
-            if model is None:  # a prompt, or a model created between the two listings
-                continue
-            try:
-                number = int(item.version)
-            except (TypeError, ValueError):
+            model = models.get(str(item.get("name") or ""))
+            number = _int(item.get("version"))
+            if model is None or number is None:  # a prompt, or created between the listings
                 continue
             model.versions.append(VersionFacts(
-                model=item.name,
+                model=model.name,
                 version=number,
-                created=_time(item.creation_timestamp),
-                updated=_time(item.last_updated_timestamp),
-                run_id=item.run_id or "",
-                status=str(item.status or ""),
-                stage=str(item.current_stage or "None"),
-                tags=_tag_dict(item.tags),
-                description=item.description or "",
+                created=_time(item.get("creation_timestamp")),
+                updated=_time(item.get("last_updated_timestamp")),
+                run_id=str(item.get("run_id") or ""),
+                status=str(item.get("status") or ""),
+                stage=str(item.get("current_stage") or "None"),
+                tags=_tag_dict(item.get("tags")),
+                description=str(item.get("description") or ""),
             ))
         for model in models.values():
             model.versions.sort(key=lambda v: v.version)
@@ -558,36 +556,37 @@ class MlflowCollector(Collector):
         if not wanted or not snapshot.experiments:
             return
         experiment_ids = sorted(snapshot.experiments, key=_id_order)
-        for start in range(0, len(wanted), RUN_IDS_PER_REQUEST):
-            chunk = wanted[start:start + RUN_IDS_PER_REQUEST]
-            ids = ", ".join(f"'{run_id}'" for run_id in chunk)
-            runs, _ = server.runs(experiment_ids, f"attributes.run_id IN ({ids})", None)
-            for run in runs:
-                facts = self.run_facts(run)
-                snapshot.runs[facts.run_id] = facts
+
+        def read_batch(start: int) -> list[RunFacts]:
+            ids = ", ".join(f"'{run_id}'" for run_id in wanted[start:start + RUN_IDS_PER_REQUEST])
+            runs, _ = server.runs(experiment_ids, f"attributes.run_id IN ({ids})", self.run_facts, None)
+            return runs
+
+        with ThreadPoolExecutor(max_workers=RUN_READERS, thread_name_prefix="mlflow-runs") as pool:
+            for runs in pool.map(read_batch, range(0, len(wanted), RUN_IDS_PER_REQUEST)):
+                snapshot.runs.update((facts.run_id, facts) for facts in runs)
 
     # -- interpretation: helpers -----------------------------------------------------
-    def run_facts(self, run: Any) -> RunFacts:
-        """The facts of one MLflow Run entity that the evidence needs, computed once."""
-        info, data = run.info, run.data
-        tags = _tag_dict(getattr(data, "tags", None))
+    def run_facts(self, run: dict[str, Any]) -> RunFacts:
+        """The facts of one run (REST JSON) that the evidence needs, computed once."""
+        info = _dict(run.get("info"))
+        tags = _tag_dict(_dict(run.get("data")).get("tags"))
         datasets: list[str] = []
-        inputs = getattr(run, "inputs", None)
-        for dataset_input in getattr(inputs, "dataset_inputs", None) or []:
-            dataset = getattr(dataset_input, "dataset", None)
-            if dataset is not None and getattr(dataset, "name", None):
-                digest = getattr(dataset, "digest", "") or ""
-                datasets.append(f"{dataset.name}@{digest}" if digest else str(dataset.name))
-        user = tags.get(USER_TAG) or str(info.user_id or "")
+        for dataset_input in _list(_dict(run.get("inputs")).get("dataset_inputs")):
+            dataset = _dict(_dict(dataset_input).get("dataset"))
+            if dataset.get("name"):
+                digest = dataset.get("digest") or ""
+                datasets.append(f"{dataset['name']}@{digest}" if digest else str(dataset["name"]))
+        user = tags.get(USER_TAG) or str(info.get("user_id") or "")
         repo_url = next((tags[t] for t in REPO_URL_TAGS if tags.get(t)), None)
         return RunFacts(
-            run_id=str(info.run_id),
-            experiment_id=str(info.experiment_id),
-            status=str(info.status or ""),
-            started=_time(info.start_time),
-            ended=_time(info.end_time),
+            run_id=str(info.get("run_id") or info.get("run_uuid") or ""),
+            experiment_id=str(info.get("experiment_id") or ""),
+            status=str(info.get("status") or ""),
+            started=_time(info.get("start_time")),
+            ended=_time(info.get("end_time")),
             user=user,
-            tags=tags,
+            tags={tag: tags[tag] for tag in self._kept_run_tags if tag in tags},
             datasets=tuple(sorted(set(datasets))),
             commit=tags.get(COMMIT_TAG) or None,
             repo=subject_for_remote(repo_url) if repo_url else None,
@@ -993,14 +992,9 @@ def _error_of(future: Future[None]) -> str | None:
 
 
 def _tag_dict(tags: Any) -> dict[str, str]:
-    if isinstance(tags, dict):
-        return {str(k): str(v) for k, v in tags.items()}
-    found = {}
-    for tag in tags or []:
-        key = getattr(tag, "key", None)
-        if key is not None:
-            found[str(key)] = str(getattr(tag, "value", ""))
-    return found
+    """Tags of a JSON answer (`[{"key": k, "value": v}, ...]`) as a dict."""
+    return {str(tag["key"]): str(tag.get("value", "")) for tag in _list(tags)
+            if isinstance(tag, dict) and tag.get("key") is not None}
 
 
 def _logged_model_docs(runs: Iterable[RunFacts]) -> tuple[bool | None, bool | None]:
