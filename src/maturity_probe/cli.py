@@ -584,10 +584,12 @@ def diff(
     null}], "requirements": [{"scope", "system", "model", "requirement", "title", "level",
     "from": STATUS | null, "to": STATUS | null, "change" (met | lost | changed)}],
     "evidence": {"appeared": [EVIDENCE], "disappeared": [EVIDENCE], "changed": [{"from":
-    EVIDENCE, "to": EVIDENCE}]}} where SCAN is {"id", "generated_at", "config_key"}, LEVEL
-    {"level", "at_least"}, STATUS met | unmet | unknown | not_assessable | not_applicable
-    (null: not assessed), EVIDENCE {"id", "signal", "subject", "source", "locator",
-    "strength", "summary"}. Exit code 0 whatever changed.
+    EVIDENCE, "to": EVIDENCE}]}, "evidence_by_system": [{"system" (NAME | null: no system),
+    "appeared": [ID], "disappeared": [ID], "changed": [ID]}]} where SCAN is {"id",
+    "generated_at", "config_key"}, LEVEL {"level", "at_least"}, STATUS met | unmet | unknown |
+    not_assessable | not_applicable (null: not assessed), EVIDENCE {"id", "signal", "subject",
+    "source", "locator", "strength", "summary", "systems": [NAME]} (a disappeared item's
+    systems are those of the earlier scan). Exit code 0 whatever changed.
     """
     from maturity_probe import history as hist
     from maturity_probe.outputs.history_views import diff_markdown, diff_text

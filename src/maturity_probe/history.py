@@ -85,11 +85,40 @@ def evidence_json(item: Evidence) -> dict[str, Any]:
 
 @dataclass
 class EvidenceDiff:
-    """Evidence only in the later scan, only in the earlier one, or seen at another strength."""
+    """Evidence only in the later scan, only in the earlier one, or seen at another strength;
+    `systems` names the ML systems each item belongs to (the earlier scan's for disappeared
+    items, the later scan's for the others)."""
 
     appeared: list[Evidence] = field(default_factory=list)
     disappeared: list[Evidence] = field(default_factory=list)
     changed: list[tuple[Evidence, Evidence]] = field(default_factory=list)  # (before, after)
+    systems: dict[str, tuple[str, ...]] = field(default_factory=dict)  # evidence id -> systems
+
+    def systems_of(self, item: Evidence) -> tuple[str, ...]:
+        return self.systems.get(item.id, ())
+
+    def by_system(self) -> dict[str | None, EvidenceDiff]:
+        """The differences per system (None: evidence of no system), systems by name; an
+        item of two systems is in both."""
+        groups: dict[str | None, EvidenceDiff] = defaultdict(EvidenceDiff)
+        for item in self.appeared:
+            for system in self.systems_of(item) or (None,):
+                groups[system].appeared.append(item)
+        for item in self.disappeared:
+            for system in self.systems_of(item) or (None,):
+                groups[system].disappeared.append(item)
+        for pair in self.changed:
+            for system in self.systems_of(pair[1]) or (None,):
+                groups[system].changed.append(pair)
+        return {name: groups[name] for name in sorted(groups, key=lambda n: (n is None, n or ""))}
+
+
+def _system_membership(assessment: Assessment) -> dict[str, tuple[str, ...]]:
+    members: dict[str, list[str]] = defaultdict(list)
+    for name in sorted(assessment.systems):
+        for evidence_id in assessment.systems[name].evidence:
+            members[evidence_id].append(name)
+    return {evidence_id: tuple(names) for evidence_id, names in members.items()}
 
 
 def diff_evidence(before: list[Evidence], after: list[Evidence]) -> EvidenceDiff:
@@ -193,12 +222,21 @@ class ScanDiff:
                 for r in self.requirements
             ],
             "evidence": {
-                "appeared": [evidence_json(item) for item in self.evidence.appeared],
-                "disappeared": [evidence_json(item) for item in self.evidence.disappeared],
-                "changed": [{"from": evidence_json(b), "to": evidence_json(a)}
+                "appeared": [self._evidence(item) for item in self.evidence.appeared],
+                "disappeared": [self._evidence(item) for item in self.evidence.disappeared],
+                "changed": [{"from": self._evidence(b), "to": self._evidence(a)}
                             for b, a in self.evidence.changed],
             },
+            "evidence_by_system": [
+                {"system": system, "appeared": [i.id for i in part.appeared],
+                 "disappeared": [i.id for i in part.disappeared],
+                 "changed": [a.id for _, a in part.changed]}
+                for system, part in self.evidence.by_system().items()
+            ],
         }
+
+    def _evidence(self, item: Evidence) -> dict[str, Any]:
+        return {**evidence_json(item), "systems": list(self.evidence.systems_of(item))}
 
 
 def _scopes(assessment: Assessment) -> dict[str, dict[str, ModelMaturity]]:
@@ -243,8 +281,14 @@ def diff_scans(before: ScanRecord, before_assessment: Assessment,
                                            new_models.get(model_id))
             moves.extend([move] if move else [])
             changes.extend(changed)
-    return ScanDiff(ScanSide.of(before), ScanSide.of(after), moves, changes,
-                    diff_evidence(before_assessment.evidence, after_assessment.evidence))
+    evidence = diff_evidence(before_assessment.evidence, after_assessment.evidence)
+    was_in, now_in = _system_membership(before_assessment), _system_membership(after_assessment)
+    evidence.systems = {
+        **{i.id: was_in[i.id] for i in evidence.disappeared if i.id in was_in},
+        **{i.id: now_in[i.id] for i in evidence.appeared if i.id in now_in},
+        **{a.id: now_in[a.id] for _, a in evidence.changed if a.id in now_in},
+    }
+    return ScanDiff(ScanSide.of(before), ScanSide.of(after), moves, changes, evidence)
 
 
 # -- gate ---------------------------------------------------------------------------------

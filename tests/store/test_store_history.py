@@ -126,6 +126,11 @@ def test_diff_tells_the_lost_deployment_for_the_platform_and_the_system(
     evidence = changes["evidence"]
     assert evidence["disappeared"], "the deploy workflow's evidence is gone"
     assert {e["locator"].split(":")[0] for e in evidence["disappeared"]} == {DEPLOY_WORKFLOW}
+    # per system: the deploy workflow was the churn system's
+    assert {tuple(e["systems"]) for e in evidence["disappeared"]} == {("churn",)}
+    assert changes["evidence_by_system"] == [{
+        "system": "churn", "appeared": [], "changed": [],
+        "disappeared": [e["id"] for e in evidence["disappeared"]]}]
     # every line of the training workflow moved, so its evidence ids changed: no difference
     assert evidence["appeared"] == [] and evidence["changed"] == []
     ids = [{e["id"] for e in as_json("show", ref, "--store", store, "--format", "json")["evidence"]
@@ -146,10 +151,13 @@ def test_diff_tells_the_lost_deployment_for_the_platform_and_the_system(
     assert "  microsoft: level 3 → 2 — Automated training" in text.stdout
     assert f'✘ lost "{LOST}" (level 3): met → unmet' in text.stdout
     assert "system churn" in text.stdout
-    assert f"  - ci.model_deployment_job  repo:churn  {DEPLOY_WORKFLOW}:" in text.stdout
+    assert "\n  system churn:\n    - " in text.stdout
+    assert f"\n    - ci.model_deployment_job  repo:churn  {DEPLOY_WORKFLOW}:" in text.stdout
     markdown = run_cli("diff", "--store", store, "--format", "markdown")
     assert "| platform | microsoft | 3 | 2 |" in markdown.stdout
     assert "| system churn | microsoft | 3 | 2 |" in markdown.stdout
+    assert "#### system churn\n\n- ➖ `" in markdown.stdout
+    assert "\n- ➖ `ci.model_deployment_job` repo:churn" in markdown.stdout
     same = run_cli("diff", second, second, "--store", store)
     assert same.code == 0 and same.stdout.endswith("no differences\n")
 
@@ -210,3 +218,25 @@ def test_gate_against_the_last_stored_scan(tmp_path: Path) -> None:
     both = run_cli(*gate, "--baseline", str(tmp_path / "baseline.json"))
     assert (both.code, both.stderr) == (2, "error: give either --baseline FILE or --against SCAN, "
                                            "not both\n")
+
+
+def test_evidence_differences_are_split_per_system() -> None:
+    """An item of two systems counts in both; evidence of no system is grouped apart; a
+    disappeared item belongs to the systems of the scan it was in."""
+    from maturity_probe.evidence import Strength
+    from maturity_probe.history import EvidenceDiff, diff_evidence
+    from support import ev
+
+    kept, gone, shared, loose = (ev("ci.training_job", locator="train.yml:3"),
+                                 ev("ci.model_deployment_job", locator="deploy.yml:1"),
+                                 ev("serving.endpoint", locator="serve.yml:1", subject="repo:shared"),
+                                 ev("tracking.runs_logged", locator="notes.py:1", subject="repo:x"))
+    stronger = kept.model_copy(update={"strength": Strength.verified})
+    diff = diff_evidence([kept, gone], [stronger, shared, loose])
+    diff.systems = {gone.id: ("churn",), shared.id: ("churn", "fraud"), stronger.id: ("fraud",)}
+    groups = diff.by_system()
+    assert list(groups) == ["churn", "fraud", None]
+    assert (groups["churn"].appeared, groups["churn"].disappeared) == ([shared], [gone])
+    assert (groups["fraud"].appeared, groups["fraud"].changed) == ([shared], [(kept, stronger)])
+    assert (groups[None].appeared, groups[None].disappeared, groups[None].changed) == ([loose], [], [])
+    assert EvidenceDiff().by_system() == {}

@@ -119,10 +119,17 @@ def diff_text(diff: ScanDiff) -> str:
     ev = diff.evidence
     lines.append(f"evidence: {len(ev.appeared)} appeared, {len(ev.disappeared)} disappeared, "
                  f"{len(ev.changed)} changed strength")
-    lines += _capped([_evidence_line(i) for i in ev.appeared], "  + ")
-    lines += _capped([_evidence_line(i) for i in ev.disappeared], "  - ")
-    lines += _capped([f"{_evidence_line(a)} was {b.strength.value}" for b, a in ev.changed], "  ~ ")
+    for system, part in ev.by_system().items():
+        lines.append(f"  {_system_title(system)}:")
+        lines += _capped([_evidence_line(i) for i in part.appeared], "    + ")
+        lines += _capped([_evidence_line(i) for i in part.disappeared], "    - ")
+        lines += _capped([f"{_evidence_line(a)} was {b.strength.value}" for b, a in part.changed],
+                         "    ~ ")
     return "\n".join(lines) + "\n"
+
+
+def _system_title(system: str | None) -> str:
+    return f"system {system}" if system is not None else "no system"
 
 
 def _cell(text: str) -> str:
@@ -150,13 +157,16 @@ def diff_markdown(diff: ScanDiff) -> str:
     lines += ["### Evidence", "", f"{len(ev.appeared)} appeared, {len(ev.disappeared)} disappeared, "
               f"{len(ev.changed)} changed strength.", ""]
     code = "`{}`".format
-    lines += _capped([f"{code(i.signal)} {_cell(i.subject)} {code(i.locator)} ({i.strength.value})"
-                      for i in ev.appeared], "- ➕ ")
-    lines += _capped([f"{code(i.signal)} {_cell(i.subject)} {code(i.locator)} ({i.strength.value})"
-                      for i in ev.disappeared], "- ➖ ")
-    lines += _capped([f"{code(a.signal)} {_cell(a.subject)} {code(a.locator)}: {b.strength.value} → "
-                      f"{a.strength.value}" for b, a in ev.changed], "- 🔁 ")
-    return "\n".join(lines) + "\n"
+    for system, part in ev.by_system().items():
+        lines += [f"#### {_cell(_system_title(system))}", ""]
+        lines += _capped([f"{code(i.signal)} {_cell(i.subject)} {code(i.locator)} "
+                          f"({i.strength.value})" for i in part.appeared], "- ➕ ")
+        lines += _capped([f"{code(i.signal)} {_cell(i.subject)} {code(i.locator)} "
+                          f"({i.strength.value})" for i in part.disappeared], "- ➖ ")
+        lines += _capped([f"{code(a.signal)} {_cell(a.subject)} {code(a.locator)}: "
+                          f"{b.strength.value} → {a.strength.value}" for b, a in part.changed], "- 🔁 ")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 # -- trend --------------------------------------------------------------------------------
