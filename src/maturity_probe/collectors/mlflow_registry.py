@@ -508,8 +508,12 @@ class MlflowCollector(Collector):
         snapshot.runs.update((facts.run_id, facts) for facts in snapshot.recent_runs)
 
     def read_registry(self, server: MlflowServer, snapshot: Snapshot) -> None:
+        """Registered models and every model version (the two listings at once)."""
         models: dict[str, ModelFacts] = {}
-        for item in server.registered_models():
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlflow-versions") as pool:
+            versions = pool.submit(server.model_versions)
+            listed = server.registered_models()
+        for item in listed:
             name = str(item.get("name") or "")
             tags = _tag_dict(item.get("tags"))
             if not name or str(tags.get(PROMPT_TAG, "")).lower() == "true":
@@ -526,7 +530,7 @@ class MlflowCollector(Collector):
                 tags=tags,
                 aliases=aliases,
             )
-        for item in server.model_versions():
+        for item in versions.result():
             model = models.get(str(item.get("name") or ""))
             number = _int(item.get("version"))
             if model is None or number is None:  # a prompt, or created between the listings
