@@ -335,3 +335,8 @@ def test_recent_runs_are_the_most_recent_of_the_window_across_time_slices(
     for limit in (7, 12):  # limits reaching into older slices
         assert recent(limit) == (everything[:limit], True)
     assert recent(len(everything)) == (everything, False)
+    # experiments asked a few per request: the newest of each chunk, ordered across chunks
+    monkeypatch.setattr(mlflow_registry, "EXPERIMENT_IDS_PER_REQUEST", 2)
+    assert len(experiments) > 2
+    for limit in (3, 7):
+        assert recent(limit) == (everything[:limit], True)

@@ -356,24 +356,22 @@ class MlflowServer:
     def runs(self, experiment_ids: list[str], filter_string: str, convert: Callable[[dict[str, Any]], T],
              limit: int | None, enough: Callable[[int], bool] = lambda read: False
              ) -> tuple[list[T], bool]:
-        """Runs matching a filter, most recent first within each chunk of experiments.
-        `enough(runs read so far)` may stop the reading between pages."""
+        """Runs matching a filter: of each chunk of experiments the `limit` most recent (the
+        caller orders them across chunks); `enough(runs read so far)` may stop the reading
+        between pages. True when runs were left unread."""
         found: list[T] = []
         truncated = False
         for start in range(0, len(experiment_ids), EXPERIMENT_IDS_PER_REQUEST):
-            left = None if limit is None else limit - len(found)
-            if left is not None and left <= 0:
-                return found, True
             body = {"experiment_ids": experiment_ids[start:start + EXPERIMENT_IDS_PER_REQUEST],
                     "filter": filter_string, "run_view_type": "ALL",
-                    "max_results": RUN_PAGE if left is None else min(RUN_PAGE, left),
+                    "max_results": RUN_PAGE if limit is None else min(RUN_PAGE, limit),
                     "order_by": ["attributes.start_time DESC"]}
 
             def enough_in_all(count: int, before: int = len(found)) -> bool:
                 return enough(before + count)
 
             items, cut = self._pages(self.tracking, "runs/search", "POST", body, "runs", convert,
-                                     left, enough_in_all)
+                                     limit, enough_in_all)
             found.extend(items)
             truncated = truncated or cut
             if cut and enough(len(found)):
