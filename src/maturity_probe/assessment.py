@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from maturity_probe.evidence import Evidence, SourceStatus
+from maturity_probe.evidence import CompactModel, Evidence, SourceStatus
 
 SCHEMA_VERSION = "1.0"
 
@@ -27,7 +27,7 @@ class Status(StrEnum):
     not_applicable = "not_applicable"  # a user's exemption, with a reason
 
 
-class _Model(BaseModel):
+class _Model(CompactModel):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -37,8 +37,22 @@ class Strength(StrEnum):
 
 _STRENGTH_RANK = {Strength.declared: 0, Strength.active: 1, Strength.verified: 2}
 
+_SHARED_FIELD_SETS: dict[frozenset[str], set[str]] = {}
 
-class Evidence(BaseModel):
+
+class CompactModel(BaseModel):
+    """A model whose instances share one `__pydantic_fields_set__` per distinct set of given
+    fields. Pydantic gives every instance its own set (~700 bytes once it holds five names):
+    half the memory of a 2,000-system assessment. The set only matters to
+    `model_dump(exclude_unset=True)`, which this project does not use."""
+
+    def model_post_init(self, context: Any, /) -> None:
+        given = frozenset(self.__pydantic_fields_set__)
+        object.__setattr__(self, "__pydantic_fields_set__",
+                           _SHARED_FIELD_SETS.setdefault(given, set(given)))
+
+
+class Evidence(CompactModel):
     """One observation a collector made, tied to a signal of the catalog."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -77,3 +77,20 @@ def _capability_refs(clause: object) -> set[str]:
     if isinstance(clause, AnyOf | AllOf):
         return set().union(*(_capability_refs(c) for c in clause.clauses))
     return {clause.capability} if isinstance(clause, CapabilityClause) else set()
+
+
+def test_models_share_their_set_of_given_fields_and_still_copy_and_dump() -> None:
+    """CompactModel: instances given the same fields share one set (memory), and the
+    pydantic operations the project uses behave as before."""
+    from maturity_probe.evidence import Strength
+
+    first, second = ev("ci.training_job", locator="a.yml:1"), ev("ci.training_job", locator="b.yml:2")
+    assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__
+    stronger = first.model_copy(update={"strength": Strength.verified})
+    assert (stronger.strength, first.strength) == (Strength.verified, Strength.declared)
+    assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__  # copies do not touch it
+    assessment = assess(load_rules(), [first, second], [source()], now=NOW, target="t")
+    requirements = [r for m in assessment.maturity.values() for r in m.requirements]
+    assert len({id(r.__pydantic_fields_set__) for r in requirements}) < len(requirements) // 10
+    again = type(assessment).model_validate_json(assessment.model_dump_json())
+    assert again == assessment
