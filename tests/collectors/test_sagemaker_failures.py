@@ -66,6 +66,22 @@ def test_a_refused_read_makes_its_signals_unknown_and_keeps_the_rest(account: Aw
     assert unknown.status.value == "met"  # the schedule of us-east-1 shows it
 
 
+def test_regions_read_at_once_report_in_config_order(account: AwsStack) -> None:
+    """Regions are read concurrently; their evidence and reasons come in config order."""
+    for region in ("us-east-1", "eu-west-1"):
+        account.state.faults.append(Fault(region=region, operation="ListRules"))
+    evidence, status = scan(account)
+    assert status.reason.split("; ") == [
+        f"{region}: EventBridge rules: events list_rules: AccessDeniedException (HTTP 400): "
+        "User is not authorized to perform this action" for region in ("eu-west-1", "us-east-1")]
+    order = [e.subject.split("/")[1] for e in evidence]
+    assert order == sorted(order, key=["eu-west-1", "us-east-1"].index)  # one region, then the other
+    again, status_again = scan(account, regions=["us-east-1", "eu-west-1"])
+    assert status_again.reason.split("; ")[0].startswith("us-east-1: ")
+    assert {e.id for e in again} == {e.id for e in evidence}
+    assert status_again.requests == status.requests
+
+
 def test_an_unreachable_region_is_partial_and_the_others_go_on(account: AwsStack) -> None:
     account.state.faults.append(Fault(region="us-east-1", operation=None, drop=True))
     evidence, status = scan(account)

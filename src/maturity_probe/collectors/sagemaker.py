@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -178,6 +180,7 @@ class SageMakerCollector(Collector):
         super().__init__(config, ctx)
         self.config: SageMakerSource = config
         self.since = ctx.now - timedelta(days=config.lookback_days)
+        self.lock = threading.Lock()  # the regions' threads count requests and make clients
 
     @classmethod
     def signals(cls) -> frozenset[str]:
@@ -189,14 +192,18 @@ class SageMakerCollector(Collector):
         if not regions:
             return
         session = self.session()
+        readers = [RegionReader(self, session, region) for region in regions]
+        # regions are read at once; their evidence and problems are taken in config order
+        with ThreadPoolExecutor(max_workers=len(readers), thread_name_prefix="region") as pool:
+            outcomes = list(pool.map(RegionReader.read_all, readers))
         failed: list[str] = []
-        for region in regions:
-            reader = RegionReader(self, session, region)
-            try:
-                yield from reader.read()
-            except RegionError as error:
-                failed.append(f"{region}: {error}")
-                self.partial(f"region {region} failed: {error}", sorted(SIGNALS))
+        for reader, (evidence, error) in zip(readers, outcomes, strict=True):
+            for reason, signals in reader.problems:
+                self.partial(reason, signals)
+            if error is not None:
+                failed.append(f"{reader.region}: {error}")
+                self.partial(f"region {reader.region} failed: {error}", sorted(SIGNALS))
+            yield from evidence
         if failed and len(failed) == len(regions):
             raise SourceError("every region failed: " + "; ".join(failed))
 
@@ -254,7 +261,8 @@ class SageMakerCollector(Collector):
     def count_requests(self, client: Any) -> None:
         """Count every HTTP request a client sends, retries included."""
         def count(**_: Any) -> None:
-            self.status.requests += 1
+            with self.lock:
+                self.status.requests += 1
 
         client.meta.events.register("before-send", count)
 
@@ -278,15 +286,26 @@ class RegionReader:
         self.clients: dict[str, Any] = {}
         self.pipelines: dict[str, PipelineFacts] = {}
         self.endpoint_states: dict[str, str] = {}
+        self.problems: list[tuple[str, list[str]]] = []  # (reason, signals) of failed areas
 
     def client(self, service: str) -> Any:
         if service not in self.clients:
-            client = self.session.client(service, region_name=self.region,
-                                         endpoint_url=self.config.endpoint_url,
-                                         config=self.collector.botocore_config(self.region))
+            with self.collector.lock:  # a boto3 session is not thread-safe; its clients are
+                client = self.session.client(service, region_name=self.region,
+                                             endpoint_url=self.config.endpoint_url,
+                                             config=self.collector.botocore_config(self.region))
             self.collector.count_requests(client)
             self.clients[service] = client
         return self.clients[service]
+
+    def read_all(self) -> tuple[list[Evidence], str | None]:
+        """The region's evidence, or what it had and why the region failed."""
+        evidence: list[Evidence] = []
+        try:
+            evidence.extend(self.read())
+        except RegionError as error:
+            return evidence, str(error)
+        return evidence, None
 
     def read(self) -> Iterator[Evidence]:
         areas: list[tuple[str, list[str], Callable[[], Iterator[Evidence]]]] = [
@@ -303,7 +322,7 @@ class RegionReader:
             try:
                 found = list(read())  # an area is read whole before its evidence counts
             except AreaError as error:
-                self.collector.partial(f"{self.region}: {area}: {error}", signals)
+                self.problems.append((f"{self.region}: {area}: {error}", signals))
                 continue
             yield from found
 
