@@ -14,8 +14,9 @@ Listings use botocore paginators; throttling and 5xx answers are retried by boto
 retry modes (`adaptive` by default). A service that refuses one kind of read
 (AccessDenied) makes the signals it could show unknown and the source `partial`; a
 region that cannot be reached at all is `partial` with the region in the reason, and
-the other regions go on. Credentials come from the environment, a profile, or an
-assumed (read-only) role, never from the config.
+the other regions go on. Regions are read at once; their evidence and reasons come in
+config order. Credentials come from the environment, a profile, or an assumed (read-only)
+role, never from the config.
 
 The live-data classifications are shared with the repository detectors: EventBridge
 patterns and targets (monitoring.alarm_event_pattern / targets_sagemaker_pipeline),
