@@ -1,7 +1,12 @@
-"""Small builders for evidence and source statuses, and shared repository files, for tests."""
+"""Small builders for evidence and source statuses, shared repository files, and a local
+HTTP server, for tests."""
 
 from __future__ import annotations
 
+import http.server
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,8 +14,8 @@ from maturity_probe.evidence import Evidence, SourceState, SourceStatus, Strengt
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
-# A GitHub Actions workflow that tests on every push and pull request, then trains a model.
-TEST_AND_TRAIN_WORKFLOW = """name: ci
+# A GitHub Actions workflow that tests on every push and pull request ...
+TEST_WORKFLOW = """name: ci
 on:
   push:
     branches: [main]
@@ -25,7 +30,9 @@ jobs:
           python-version: "3.11"
       - run: pip install -r requirements.txt
       - run: pytest -q tests
-  train:
+"""
+# ... and the same, then trains a model.
+TEST_AND_TRAIN_WORKFLOW = TEST_WORKFLOW + """  train:
     runs-on: ubuntu-latest
     needs: test
     steps:
@@ -66,3 +73,16 @@ def source(name: str = "repo", type_: str = "repo", state: SourceState = SourceS
            reason: str = "", unavailable: list[str] | None = None) -> SourceStatus:
     return SourceStatus(name=name, type=type_, status=state, reason=reason,
                         unavailable_signals=unavailable or [])
+
+
+@contextmanager
+def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` answering on a free port of 127.0.0.1 (its base URL) until the block ends."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -15,7 +15,6 @@ server is `mlflow_auth_server`. Failure doubles: `refused_url` (nobody listens),
 from __future__ import annotations
 
 import contextlib
-import http.server
 import socket
 import threading
 from collections.abc import Iterator
@@ -40,6 +39,7 @@ from mlflow_support import (
 )
 
 from maturity_probe.evidence import Evidence, SourceStatus
+from support import serving
 
 # -- fixtures --------------------------------------------------------------------------------
 
@@ -105,14 +105,8 @@ def mlflow_auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
 
 @pytest.fixture
 def error_page_url() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ErrorPage)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ErrorPage) as url:
+        yield url
 
 
 @pytest.fixture

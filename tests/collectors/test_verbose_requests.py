@@ -29,6 +29,7 @@ from prometheus_server import PrometheusServer
 
 from maturity_probe import requestlog
 from maturity_probe.collectors.prometheus import PrometheusSource
+from support import serving
 
 PROM_CANARY = "prom-canary-7Qx9v2LmZt"
 GITHUB_CANARY = "ghp_canaryT0kenZ8w1Nq4Rk"
@@ -101,14 +102,8 @@ class Answer(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def local_api() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Answer) as url:
+        yield url
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import MakeRepo
 from maturity_probe.cli import main
+from support import TEST_WORKFLOW
 
 TRAIN = '''\
 """Train the churn classifier on the prepared features."""
@@ -32,23 +33,6 @@ if __name__ == "__main__":
     main()
 '''
 
-CI = '''\
-name: ci
-on:
-  push:
-    branches: [main]
-  pull_request:
-jobs:
-  test:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - run: pip install -r requirements.txt
-      - run: pytest -q tests
-'''
 
 # A flow sequence left open: PyYAML notices at the end of the file.
 BROKEN_TRAINING_WORKFLOW = '''\
@@ -66,7 +50,7 @@ jobs:
 
 FILES: dict[str, str | bytes] = {
     "src/train.py": TRAIN,
-    ".github/workflows/ci.yml": CI,
+    ".github/workflows/ci.yml": TEST_WORKFLOW,
     "requirements.txt": "pandas==2.2.2\nscikit-learn==1.5.0\njoblib==1.4.2\n",
     "tests/test_train.py": "from src.train import main\n\n\ndef test_main_is_callable():\n"
                            "    assert callable(main)\n",

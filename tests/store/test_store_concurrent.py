@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from sqlalchemy import MetaData, create_engine, select
 from store_support import churn_platform, cli_process, run_cli
 
 from maturity_probe.store import driver_url
+from support import serving
 
 CANARY = "mp-canary-7f3c9e1d5b"
 TOKEN_ENV = "MP_STORE_CANARY_TOKEN"
@@ -63,14 +63,8 @@ class EchoingPrometheus(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def echoing_prometheus() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoingPrometheus)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(EchoingPrometheus) as url:
+        yield url
 
 
 def every_stored_value(url: str) -> list[str]:
