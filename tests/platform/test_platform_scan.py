@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -204,9 +205,11 @@ def test_canary_secrets_never_appear_in_outputs_logs_or_the_store(
     database = isolated_store.removeprefix("sqlite:///")
     with sqlite3.connect(database) as connection:
         tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        outputs["store"] = "\n".join(repr(row) for table in tables
-                                     for row in connection.execute(f"SELECT * FROM {table}"))
+        outputs["store"] = "\n".join(  # the compressed assessment JSON read decompressed
+            repr(tuple(zlib.decompress(v).decode() if isinstance(v, bytes) else v for v in row))
+            for table in tables for row in connection.execute(f"SELECT * FROM {table}"))
     assert "prod-mlflow" in outputs["store"] and "gone-mlflow" in outputs["store"]
+    assert '"unavailable_signals":' in outputs["store"]  # the assessment JSON is searched too
     for where, text in outputs.items():
         assert CANARY_TOKEN not in text, where
         assert CANARY_PASSWORD not in text, where

@@ -3,6 +3,7 @@ it or nothing, how scans are named, and the one-line errors of every store comma
 
 from __future__ import annotations
 
+import zlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -147,8 +148,40 @@ def test_opening_again_keeps_the_schema_and_the_scans(store_url: str) -> None:  
         scan_id = store.save(platform_assessment(), config_key="acme")
     with Store.open(store_url) as store, store.connection() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
-            "0001"]
+            "0002"]
         assert [r.id for r in store.scans()] == [scan_id]
+
+
+def test_assessments_are_stored_compressed_and_older_scans_still_read(store_url: str) -> None:  # noqa: F811
+    older = platform_assessment()
+    store = Store(store_url)
+    try:  # a store of the first schema, with a scan written as it wrote them: JSON text
+        store.migrate("0001")
+        with store._writing() as connection:
+            connection.execute(schema.scans.insert().values(
+                id="20260601T120000Z-0ld5ca75", group_id="20260601T120000Z-0ld5ca75",
+                config_key="acme", target=older.target, generated_at=older.generated_at,
+                tool_version=older.tool.version, schema_version=older.schema_version,
+                assessment=older.model_dump_json()))
+    finally:
+        store.engine.dispose()
+    later = platform_assessment(hours_later=1)
+    with Store.open(store_url) as store:  # upgraded on opening
+        assert store.assessment("20260601T120000Z-0ld5ca75") == older
+        scan_id = store.save(later, config_key="acme")
+        assert store.assessment(scan_id) == later
+        assert [r.id for r in store.scans()] == [scan_id, "20260601T120000Z-0ld5ca75"]
+        with store.connection() as connection:
+            row = connection.execute(select(schema.scans.c.assessment, schema.scans.c.assessment_zlib)
+                                     .where(schema.scans.c.id == scan_id)).one()
+        document = later.model_dump_json().encode()
+        assert row.assessment == "" and zlib.decompress(row.assessment_zlib) == document
+        assert len(row.assessment_zlib) < len(document) / 3
+        with store._writing() as connection:  # a damaged row is one line, not a traceback
+            connection.execute(schema.scans.update().where(schema.scans.c.id == scan_id)
+                               .values(assessment_zlib=b"not zlib"))
+        with pytest.raises(UserError, match=f"stored assessment of scan {scan_id} is damaged"):
+            store.assessment(scan_id)
 
 
 # -- one-line errors of the commands --------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ from maturity_probe.redact import redact
 
 STORE_ENV = "MATURITY_PROBE_STORE"
 EVIDENCE_BATCH = 1000
+# zlib level of stored assessments: level 1 is several times faster than the default and
+# still shrinks the repetitive JSON several fold (a 2,000-system scan's is ~115 MB)
+COMPRESSION_LEVEL = 1
 PLATFORM_SCOPE = "platform"
 SYSTEM_SCOPE = "system:"  # + the system's name
 MAX_SCOPE_CHARS = 300  # the levels.scope column
@@ -144,8 +148,9 @@ class Store:
         self.engine.dispose()
 
     # -- schema --------------------------------------------------------------------------
-    def migrate(self) -> None:
-        """Create or upgrade the schema to the newest migration (safe to run concurrently)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Create or upgrade the schema to the newest migration, or to `revision` (safe to
+        run concurrently)."""
         from alembic import command
         from alembic.config import Config
         from sqlalchemy import text
@@ -159,7 +164,7 @@ class Store:
                     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                        {"key": _MIGRATION_LOCK})
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                command.upgrade(config, revision)
         except SQLAlchemyError as exc:
             raise UserError(f"store {self.display_url}: {self._first_line(exc)}") from exc
 
@@ -203,7 +208,8 @@ class Store:
                     generated_at=assessment.generated_at,
                     tool_version=assessment.tool.version,
                     schema_version=assessment.schema_version,
-                    assessment=assessment.model_dump_json(),
+                    assessment="",
+                    assessment_zlib=compressed_json(assessment),
                 ))
                 if assessment.sources:
                     connection.execute(schema.sources.insert(), [
@@ -333,12 +339,20 @@ class Store:
         from maturity_probe.store import schema
 
         with self.connection() as connection:
-            text = connection.execute(
-                select(schema.scans.c.assessment).where(schema.scans.c.id == scan_id)
-            ).scalar_one_or_none()
-        if text is None:
+            row = connection.execute(
+                select(schema.scans.c.assessment, schema.scans.c.assessment_zlib)
+                .where(schema.scans.c.id == scan_id)
+            ).one_or_none()
+        if row is None:
             raise UserError(f"no stored scan {scan_id!r}")
-        return Assessment.model_validate_json(text)
+        if row.assessment_zlib is None:  # written before migration 0002
+            return Assessment.model_validate_json(row.assessment)
+        try:
+            document = zlib.decompress(row.assessment_zlib)
+        except zlib.error as exc:
+            raise UserError(f"store {self.display_url}: the stored assessment of scan "
+                            f"{scan_id} is damaged ({exc})") from exc
+        return Assessment.model_validate_json(document)
 
     def latest(self) -> Assessment:
         """The newest whole stored scan's Assessment."""
@@ -355,6 +369,12 @@ class Store:
 
 _SCAN_COLUMNS = ("id", "group_id", "config_key", "target", "generated_at", "shard_index",
                  "shard_count")
+
+
+def compressed_json(assessment: Assessment) -> bytes:
+    """The Assessment's JSON (the bytes `model_dump_json` gives), zlib-compressed; the JSON
+    is made as bytes, without a second copy as text."""
+    return zlib.compress(Assessment.__pydantic_serializer__.to_json(assessment), COMPRESSION_LEVEL)
 
 
 def scope_levels(assessment: Assessment) -> dict[str, dict[str, tuple[int, bool]]]:

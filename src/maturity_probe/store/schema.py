@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -31,7 +32,10 @@ scans = Table(
     Column("generated_at", DateTime(timezone=True), nullable=False, index=True),
     Column("tool_version", String(64), nullable=False),
     Column("schema_version", String(16), nullable=False),
-    Column("assessment", Text, nullable=False),  # the Assessment JSON, byte for byte
+    # The Assessment JSON, byte for byte: zlib-compressed in `assessment_zlib` since
+    # migration 0002 (`assessment` is then empty); as text in `assessment` before it.
+    Column("assessment", Text, nullable=False),
+    Column("assessment_zlib", LargeBinary),
 )
 
 sources = Table(
