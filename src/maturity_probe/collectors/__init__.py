@@ -172,8 +172,11 @@ _CREDENTIALS_IN_URL = re.compile(r"://[^/@\s]*@")
 def scrubbed(item: Evidence, secrets: list[str]) -> Evidence:
     """The evidence with secrets and URL credentials removed from its texts (a source URL
     with a password in it ends up in locators); the same object when there are none."""
-    texts = [item.locator, item.summary, item.path or "", *item.links, repr(item.attributes)]
-    if not any(_CREDENTIALS_IN_URL.search(t) or any(s and s in t for s in secrets) for t in texts):
+    # one text searched once (a newline ends any URL match): this runs for every item
+    text = "\n".join([item.locator, item.summary, item.path or "", *item.links])
+    if item.attributes:
+        text += "\n" + repr(item.attributes)
+    if not _CREDENTIALS_IN_URL.search(text) and not any(s and s in text for s in secrets):
         return item
     return Evidence.model_validate({
         **item.model_dump(),
