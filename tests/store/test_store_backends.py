@@ -184,6 +184,26 @@ def test_assessments_are_stored_compressed_and_older_scans_still_read(store_url:
             store.assessment(scan_id)
 
 
+def test_a_downgrade_puts_compressed_assessments_back_as_text(store_url: str) -> None:  # noqa: F811
+    from alembic import command
+    from alembic.config import Config
+
+    assessment = platform_assessment()
+    with Store.open(store_url) as store:
+        scan_id = store.save(assessment, config_key="acme")
+        config = Config()
+        config.set_main_option("script_location", "maturity_probe.store:migrations")
+        with store._writing() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0001")
+        with store.connection() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+            row = connection.execute(text("SELECT * FROM scans")).mappings().one()
+        assert "assessment_zlib" not in row and row["assessment"] == assessment.model_dump_json()
+    with Store.open(store_url) as store:  # and up again: read from the text
+        assert store.assessment(scan_id) == assessment
+
+
 # -- one-line errors of the commands --------------------------------------------------------
 
 
