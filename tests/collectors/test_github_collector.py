@@ -112,7 +112,8 @@ def test_protected_environment_and_deployments_verify_the_gated_release(
 
 def test_branch_protection_rulesets_and_bot_releases(server: tuple[GitHubState, str]) -> None:
     _, api = server
-    evidence, _, _ = scan(api, repos=["acme/churn-model", "acme/fraud-model"])
+    evidence, status, _ = scan(api, repos=["acme/churn-model", "acme/fraud-model"])
+    assert status.status == SourceState.ok, status.reason
     reviews = of(evidence, CHURN, "governance.code_review")
     assert [r.attributes["via"] for r in reviews] == ["ruleset", "branch protection"]
     assert all(r.strength == Strength.active and r.attributes["required_approvals"] == 1
