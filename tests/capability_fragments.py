@@ -7,6 +7,8 @@ fragments of every capability a level requires must reach exactly that level.
 
 from __future__ import annotations
 
+from support import TEST_WORKFLOW
+
 Files = dict[str, str]
 
 TRAIN = '''"""Train the churn classifier from the prepared feature table."""
@@ -97,23 +99,6 @@ DVC_PIPELINE = '''stages:
 '''
 
 FIT = TRAIN.replace("Train the churn classifier", "Fit the churn model")
-
-CI_TESTS = '''name: ci
-on:
-  push:
-    branches: [main]
-  pull_request:
-jobs:
-  tests:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - run: pip install -r requirements.txt
-      - run: pytest -q tests
-'''
 
 CI_BUILD = '''name: build
 on:
@@ -614,10 +599,10 @@ FRAGMENTS: dict[str, Files] = {
         "monitoring/drift.py": DRIFT_MONITOR,
     },
     "distributed_or_deep_learning": {"src/encoder.py": TORCH_MODEL},
-    "ci_pipeline": {".github/workflows/ci.yml": CI_TESTS},
-    "ci_tests": {".github/workflows/ci.yml": CI_TESTS},
+    "ci_pipeline": {".github/workflows/ci.yml": TEST_WORKFLOW},
+    "ci_tests": {".github/workflows/ci.yml": TEST_WORKFLOW},
     "automated_release": {".github/workflows/build.yml": CI_BUILD, "Dockerfile": DOCKERFILE},
-    "model_tests_in_ci": {".github/workflows/ci.yml": CI_TESTS, "src/train.py": TRAIN,
+    "model_tests_in_ci": {".github/workflows/ci.yml": TEST_WORKFLOW, "src/train.py": TRAIN,
                           "tests/test_train.py": MODEL_TESTS},
     "automated_model_deployment": {".github/workflows/deploy.yml": DEPLOY_WORKFLOW,
                                    "deploy/serving.yaml": INFERENCE_SERVICE},
