@@ -216,8 +216,8 @@ def populate_unlinked(client: Any, world: World) -> None:
 
 def populate_lineage(client: Any, world: World, db: Path) -> None:
     """Models with lineage: CI runs from a commit with logged data sets, validated versions,
-    `champion` and `staging` aliases; plus a legacy model promoted with the Production stage
-    whose run was killed."""
+    `champion` and `staging` aliases, the last run's model also registered as an export;
+    plus a legacy model promoted with the Production stage whose run was killed."""
     from mlflow.entities import Dataset, DatasetInput, InputTag
 
     now = world.now
@@ -255,6 +255,10 @@ def populate_lineage(client: Any, world: World, db: Path) -> None:
     client.set_registered_model_alias("lineage-churn", "champion", "3")
     client.set_registered_model_alias("lineage-churn", "staging", "3")
     world.run_ids["lineage"] = ids
+    # the last run's model registered a second time, as an export: one run behind two models
+    client.create_registered_model("lineage-churn-onnx")
+    client.create_model_version("lineage-churn-onnx", f"runs:/{ids[-1]}/onnx", run_id=ids[-1],
+                                await_creation_for=0)
 
     legacy_run = _run(client, experiment, start=now - timedelta(days=3), status="KILLED",
                       end=now - timedelta(days=3) + timedelta(minutes=7), tags={

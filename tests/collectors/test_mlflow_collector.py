@@ -135,6 +135,10 @@ def test_models_with_lineage_production_alias_and_validation(world_scan: Scan,
     assert lineage.links == ["github:acme/churn", "model:lineage-churn"]
     assert one(evidence, "registry.model_registered", churn).links == [
         "github:acme/churn", "model:lineage-churn"]
+    # the export's version comes from the same run: its lineage is not lost to the first model
+    export = one(evidence, "registry.version_lineage", f"{SERVER}/lineage-churn-onnx")
+    assert export.attributes["latest_commit"] == mlflow_world.commits["lineage"]
+    assert export.links == ["github:acme/churn", "model:lineage-churn-onnx"]
 
     data = one(evidence, "registry.dataset_lineage", churn)
     assert data.strength == Strength.verified

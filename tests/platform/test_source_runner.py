@@ -4,6 +4,8 @@ thread names request logs rely on, progress lines, and secrets scrubbed from evi
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -198,3 +200,43 @@ def test_secrets_and_url_credentials_are_scrubbed_from_evidence() -> None:
     assert cleaned.summary == "token *** used"
     assert cleaned.attributes == {"urls": ["https://***@mlflow.example"], "n": 3}
     assert cleaned.id == dirty.id  # the id is a hash: stable, and it reveals nothing
+
+
+HEAP_PROBE = """
+import sys, threading
+from maturity_probe.runner import keep_heap_compact
+
+def rss_kib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+
+if sys.argv[1] == "compact":
+    keep_heap_compact()
+left = []
+def source():  # a source thread: pages of JSON read and dropped while small results stay
+    first = bytearray(1 << 20)
+    del first
+    kept, pages = [], []
+    before = rss_kib()
+    for _ in range(40):
+        pages.append(bytearray(1 << 20))
+        kept.append(bytearray(4096))
+    del pages
+    left.append(rss_kib() - before)
+thread = threading.Thread(target=source)
+thread.start()
+thread.join()
+print(left[0])
+"""
+
+
+def test_large_answers_a_source_drops_leave_the_process_memory() -> None:
+    def left_kib(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", HEAP_PROBE, mode], capture_output=True,
+                              text=True, check=True, timeout=60)
+        return int(done.stdout)
+
+    # glibc's default: the pages land in the thread's heap, and their 40 MiB stay resident
+    assert left_kib("default") > 30 * 1024
+    assert left_kib("compact") < 2 * 1024
