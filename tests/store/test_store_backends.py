@@ -20,7 +20,7 @@ from maturity_probe.history import trend_series
 from maturity_probe.inference.correlate import System
 from maturity_probe.inference.engine import assess
 from maturity_probe.inference.rules import load_rules
-from maturity_probe.store import Store, schema, scope_levels, system_scope
+from maturity_probe.store import Store, compressed_json, json_parts, schema, scope_levels, system_scope
 from support import NOW, ev, source
 
 RULES = load_rules()
@@ -182,6 +182,21 @@ def test_assessments_are_stored_compressed_and_older_scans_still_read(store_url:
                                .values(assessment_zlib=b"not zlib"))
         with pytest.raises(UserError, match=f"stored assessment of scan {scan_id} is damaged"):
             store.assessment(scan_id)
+
+
+def test_the_stored_json_is_made_piecewise_and_is_exactly_model_dump_json() -> None:
+    evidence = [ev("ci.training_job", locator=f"train-{n}.yml:1", subject=subject,
+                   note='quotes " and \\ backslashes, ünïcode ✓, a\ttab')
+                for n, subject in enumerate(["github:acme/churn", "github:acme/fraud ✓", 'repo:"odd"'])]
+    systems = [System(name, (subject,), declared=True) for name, subject in
+               [("churn", "github:acme/churn"), ("fraud ✓", "github:acme/fraud ✓"), ('"odd"', 'repo:"odd"')]]
+    full = assess(RULES, evidence, [source()], now=NOW, target="platform.yaml", systems=systems)
+    empty = assess(RULES, [], [], now=NOW, target="empty")
+    assert len(full.systems) == 3 and not empty.systems and not empty.evidence
+    for assessment in (full, empty):
+        document = assessment.model_dump_json().encode()
+        assert b"".join(json_parts(assessment)) == document
+        assert zlib.decompress(compressed_json(assessment)) == document
 
 
 def test_a_downgrade_puts_compressed_assessments_back_as_text(store_url: str) -> None:  # noqa: F811

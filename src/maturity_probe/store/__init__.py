@@ -18,8 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from maturity_probe.assessment import Assessment
+from pydantic_core import to_json
+
+from maturity_probe.assessment import Assessment, SystemMaturity
 from maturity_probe.errors import UserError
+from maturity_probe.evidence import Evidence
 from maturity_probe.redact import redact
 
 STORE_ENV = "MATURITY_PROBE_STORE"
@@ -371,10 +374,49 @@ _SCAN_COLUMNS = ("id", "group_id", "config_key", "target", "generated_at", "shar
                  "shard_count")
 
 
-def compressed_json(assessment: Assessment) -> bytes:
-    """The Assessment's JSON (the bytes `model_dump_json` gives), zlib-compressed; the JSON
-    is made as bytes, without a second copy as text."""
-    return zlib.compress(Assessment.__pydantic_serializer__.to_json(assessment), COMPRESSION_LEVEL)
+def compressed_json(assessment: Assessment) -> bytearray:
+    """The Assessment's JSON (exactly the bytes `model_dump_json` gives), zlib-compressed
+    while it is made: the whole document is never in memory (a 2,000-system platform's is
+    115 MB, and pydantic would grow a buffer of up to twice that to make it), and the
+    compressed bytes are one buffer, not pieces and their join."""
+    compressor = zlib.compressobj(COMPRESSION_LEVEL)
+    compressed = bytearray()
+    for part in json_parts(assessment):
+        compressed += compressor.compress(part)
+    compressed += compressor.flush()
+    return compressed
+
+
+def json_parts(assessment: Assessment) -> Iterator[bytes]:
+    """`model_dump_json` in pieces, made by pydantic's own serializers: the small fields
+    each at once, the ML systems and the evidence (nearly all of a platform's JSON) one
+    item at a time."""
+    system_json = SystemMaturity.__pydantic_serializer__.to_json
+    evidence_json = Evidence.__pydantic_serializer__.to_json
+    yield b"{"
+    separator = b""
+    for name in Assessment.model_fields:
+        yield separator
+        separator = b","
+        if name == "systems":
+            yield b'"systems":{'
+            yield from _joined(to_json(key) + b":" + system_json(system)
+                               for key, system in assessment.systems.items())
+            yield b"}"
+        elif name == "evidence":
+            yield b'"evidence":['
+            yield from _joined(evidence_json(item) for item in assessment.evidence)
+            yield b"]"
+        else:  # `{"name":value}`, without its braces
+            yield Assessment.__pydantic_serializer__.to_json(assessment, include={name})[1:-1]
+    yield b"}"
+
+
+def _joined(parts: Iterator[bytes]) -> Iterator[bytes]:
+    separator = b""
+    for part in parts:
+        yield separator + part
+        separator = b","
 
 
 def scope_levels(assessment: Assessment) -> dict[str, dict[str, tuple[int, bool]]]:
