@@ -31,7 +31,14 @@ class _Model(CompactModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RequirementResult(_Model):
+class _Shared(CompactModel):
+    """A result the engine makes once and shares wherever it is the same (most ML systems
+    share most of them), hence frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RequirementResult(_Shared):
     id: str
     title: str
     level: int
@@ -47,20 +54,20 @@ class RequirementResult(_Model):
     )
 
 
-class Gap(_Model):
+class Gap(_Shared):
     requirement: str
     title: str
     status: Status
     recommendation: str
 
 
-class NextLevel(_Model):
+class NextLevel(_Shared):
     level: int
     name: str
     gaps: list[Gap]
 
 
-class LevelSummary(_Model):
+class LevelSummary(_Shared):
     level: int
     name: str
     summary: str = ""

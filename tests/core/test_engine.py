@@ -300,3 +300,28 @@ def test_same_evidence_gives_same_bytes_whatever_the_order(rules: RuleSet) -> No
     second = json_out.render(assess(rules, shuffled, [source()], now=NOW, target="t"))
     assert first == second
     assert assess(rules, items, [source()], now=NOW, target="t").maturity["microsoft"].level == 1
+
+
+def test_systems_share_identical_results_which_are_frozen(rules: RuleSet) -> None:
+    from pydantic import ValidationError
+
+    from maturity_probe.inference.correlate import System
+
+    subjects = [f"github:acme/repo-{n}" for n in range(3)]
+    items = [ev(signal, locator=f"{subject}/ci.yml:1", subject=subject)
+             for subject in subjects for signal in ("ci.test_job", "ci.pipeline", "vcs.repository")]
+    systems = [System(subject.rsplit("/", 1)[1], (subject,), declared=True) for subject in subjects]
+    assessment = assess(rules, items, [source()], now=NOW, target="t", systems=systems)
+    first, second, third = (assessment.systems[s.name].maturity["microsoft"] for s in systems)
+    pairs = list(zip(first.requirements, second.requirements, strict=True))
+    same = [a for a, b in pairs if a is b]
+    # results without evidence of their own (not assessable, unmet) are one object for all
+    assert same and all(not a.evidence for a in same)
+    assert all(a is b for a, b in pairs if not a.evidence and a == b)
+    assert all(a is not b for a, b in pairs if a.evidence)  # each system's own evidence ids
+    assert all(a is b for a, b in zip(first.levels, third.levels, strict=True))
+    with pytest.raises(ValidationError, match="frozen"):
+        first.requirements[0].status = Status.met
+    # and each system's result is what assessing it alone gives
+    alone = assess(rules, items, [source()], now=NOW, target="t", systems=systems[1:2])
+    assert alone.systems["repo-1"] == assessment.systems["repo-1"]

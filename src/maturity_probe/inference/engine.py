@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from maturity_probe import __version__
 from maturity_probe.assessment import (
@@ -44,6 +44,7 @@ from maturity_probe.inference.rules import (
     Where,
 )
 
+_T = TypeVar("_T")
 
 @dataclass(frozen=True)
 class Outcome:
@@ -203,14 +204,34 @@ def _exemption_for(
     return None
 
 
+class SharedResults:
+    """Makes each distinct result once per assessment. Across 2,000 ML systems most
+    requirement results (not assessable, unmet without evidence...), level summaries and
+    gaps are the same: shared, they no longer make up most of the assessment's memory.
+    The results are frozen models, so sharing them is safe."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[Any, ...], Any] = {}
+
+    def __call__(self, kind: type[_T], **fields: Any) -> _T:
+        key = (kind, *((name, tuple(value) if isinstance(value, list) else value)
+                       for name, value in fields.items()))
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = kind(**fields)
+        return made
+
+
 def assess_model(
-    model: MaturityModel, evaluator: Evaluator, exemptions: list[Exemption]
+    model: MaturityModel, evaluator: Evaluator, exemptions: list[Exemption],
+    shared: SharedResults | None = None,
 ) -> ModelMaturity:
     """Each requirement's status, the level reached, and the gaps to the next level."""
+    shared = shared or SharedResults()
     results: list[RequirementResult] = []
     for level in model.levels:
         for req in level.requirements:
-            results.append(_requirement(model, req, level.level, evaluator, exemptions))
+            results.append(_requirement(model, req, level.level, evaluator, exemptions, shared))
 
     reached = 0
     blockers: list[RequirementResult] = []
@@ -233,12 +254,13 @@ def assess_model(
             if r.level == upcoming.level and r.status in (Status.unmet, Status.unknown)
         ]
         gaps.sort(key=lambda r: (not r.blocking, r.status != Status.unmet))
-        next_level = NextLevel(
+        next_level = shared(
+            NextLevel,
             level=upcoming.level,
             name=upcoming.name,
             gaps=[
-                Gap(requirement=r.id, title=r.title, status=r.status,
-                    recommendation=r.recommendation or "")
+                shared(Gap, requirement=r.id, title=r.title, status=r.status,
+                       recommendation=r.recommendation or "")
                 for r in gaps
             ],
         )
@@ -251,8 +273,8 @@ def assess_model(
         at_least=at_least,
         max_level=model.max_level,
         levels=[
-            LevelSummary(level=lv.level, name=lv.name, summary=lv.summary,
-                         reached=lv.level <= reached)
+            shared(LevelSummary, level=lv.level, name=lv.name, summary=lv.summary,
+                   reached=lv.level <= reached)
             for lv in model.levels
         ],
         requirements=results,
@@ -266,6 +288,7 @@ def _requirement(
     level: int,
     evaluator: Evaluator,
     exemptions: list[Exemption],
+    shared: SharedResults,
 ) -> RequirementResult:
     common: dict[str, Any] = {
         "id": req.id,
@@ -276,18 +299,20 @@ def _requirement(
         "capability": req.capability,
     }
     if req.capability is None:
-        return RequirementResult(**common, status=Status.not_assessable, blocking=False,
-                                 reason=req.not_assessable)
+        return shared(RequirementResult, **common, status=Status.not_assessable, blocking=False,
+                      reason=req.not_assessable)
     exemption = _exemption_for(model, req, exemptions)
     if exemption is not None:
-        return RequirementResult(**common, status=Status.not_applicable, blocking=req.blocking,
-                                 reason=f"{exemption.reason} (exempted in {exemption.origin})")
+        return shared(RequirementResult, **common, status=Status.not_applicable,
+                      blocking=req.blocking,
+                      reason=f"{exemption.reason} (exempted in {exemption.origin})")
     outcome = evaluator.capability(req.capability)
     recommendation = None
     if outcome.status != Status.met:
         capability = evaluator.rules.capabilities[req.capability]
         recommendation = req.recommendation or capability.recommendation
-    return RequirementResult(
+    return shared(
+        RequirementResult,
         **common,
         status=outcome.status,
         blocking=req.blocking,
@@ -332,8 +357,9 @@ def assess(
     evidence = sorted(evidence, key=lambda e: (e.subject, e.signal, e.locator, e.id))
     evaluator = Evaluator(rules, evidence, sources, now)
     chosen = model_ids or list(rules.models)
+    shared = SharedResults()
     maturity = {
-        model_id: assess_model(rules.models[model_id], evaluator, exemptions)
+        model_id: assess_model(rules.models[model_id], evaluator, exemptions, shared)
         for model_id in chosen
     }
     system_results: dict[str, SystemMaturity] = {}
@@ -350,7 +376,8 @@ def assess(
             name=system.name,
             subjects=list(system.subjects),
             declared=system.declared,
-            maturity={m: assess_model(rules.models[m], own_evaluator, exemptions) for m in chosen},
+            maturity={m: assess_model(rules.models[m], own_evaluator, exemptions, shared)
+                      for m in chosen},
             evidence=[item.id for item in own],
         )
     distribution: dict[str, dict[str, int]] = {}
