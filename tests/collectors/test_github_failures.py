@@ -178,3 +178,33 @@ def test_an_exhausted_window_that_resets_soon_is_waited_for(server: tuple[GitHub
     answered = state.requests_for("acme/web-frontend")
     assert not [r for r in answered if r.status in (403, 429)]  # waited, never ran into a refusal
     assert {e.signal for e in evidence} >= {"ci.pipeline", "ci.test_job"}
+
+
+def test_repositories_are_scanned_in_order_with_a_bounded_number_submitted() -> None:
+    import random
+    from concurrent.futures import Future, ThreadPoolExecutor
+    from typing import Any
+
+    from maturity_probe.collectors.hostscan import in_order
+
+    rng = random.Random(3)
+    delays = [rng.uniform(0, 0.005) for _ in range(60)]
+    ahead = {"now": 0, "most": 0}  # submitted, not yet taken by the caller
+
+    class CountingPool(ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            ahead["now"] += 1
+            ahead["most"] = max(ahead["most"], ahead["now"])
+            return super().submit(fn, *args, **kwargs)
+
+    def scan(index: int) -> int:
+        time.sleep(delays[index])
+        return index
+
+    taken = []
+    with CountingPool(4) as pool:
+        for index in in_order(pool, scan, list(range(60)), window=6):
+            taken.append(index)
+            ahead["now"] -= 1
+    assert taken == list(range(60))  # finished out of order, taken in order
+    assert ahead["most"] == 6  # pool.map would have submitted all 60 at once

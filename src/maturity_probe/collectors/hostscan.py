@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import fnmatch
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
@@ -42,6 +42,7 @@ from maturity_probe.detectors.context import FileHistory, Finding, RepoContext
 from maturity_probe.evidence import Evidence, JsonValue, Strength
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # Findings of CI jobs whose strength the host's run history can raise.
 RUN_SIGNALS = frozenset({
@@ -321,7 +322,7 @@ class HostCollector(Collector):
                 repo.handle, repo.info = None, {}  # scanned: let its listing objects go
                 return outcome
 
-            outcomes = list(repo_pool.map(scan, repos))
+            outcomes = list(in_order(repo_pool, scan, repos, window=4 * workers))
         auth = [o for o in outcomes if o.problem == self.auth_refused()]
         if auth:
             raise SourceError(self.auth_refused())
@@ -443,6 +444,19 @@ class HostCollector(Collector):
         if self.policy.waited:
             summary += f", {self.policy.waited:.0f} s waited for rate limits and retries"
         self.status.reason = "; ".join(r for r in (self.status.reason, summary) if r)
+
+
+def in_order(pool: ThreadPoolExecutor, task: Callable[[R], T], items: list[R], *, window: int
+             ) -> Iterator[T]:
+    """`pool.map(task, items)` with at most `window` tasks submitted ahead: 2,000
+    repositories never wait as 2,000 futures at once."""
+    pending: deque[Future[T]] = deque()
+    for item in items:
+        if len(pending) >= window:
+            yield pending.popleft().result()
+        pending.append(pool.submit(task, item))
+    while pending:
+        yield pending.popleft().result()
 
 
 def describe_status(status: int | None, host: str) -> str:
