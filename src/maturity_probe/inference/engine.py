@@ -214,8 +214,9 @@ class SharedResults:
         self._made: dict[tuple[Any, ...], Any] = {}
 
     def __call__(self, kind: type[_T], **fields: Any) -> _T:
-        key = (kind, *((name, tuple(value) if isinstance(value, list) else value)
-                       for name, value in fields.items()))
+        if fields.get("evidence"):  # ids of one system's own evidence: not worth a key
+            return kind(**fields)
+        key = (kind, tuple(fields), *(tuple(v) if isinstance(v, list) else v for v in fields.values()))
         made = self._made.get(key)
         if made is None:
             made = self._made[key] = kind(**fields)
