@@ -46,6 +46,7 @@ from maturity_probe.inference.rules import (
 
 _T = TypeVar("_T")
 
+
 @dataclass(frozen=True)
 class Outcome:
     status: Status  # met, unmet or unknown
