@@ -225,11 +225,10 @@ class SharedResults:
 
 
 def assess_model(
-    model: MaturityModel, evaluator: Evaluator, exemptions: list[Exemption],
-    shared: SharedResults | None = None,
+    model: MaturityModel, evaluator: Evaluator, exemptions: list[Exemption], shared: SharedResults
 ) -> ModelMaturity:
-    """Each requirement's status, the level reached, and the gaps to the next level."""
-    shared = shared or SharedResults()
+    """Each requirement's status, the level reached, and the gaps to the next level (results
+    made through `shared`, which the whole assessment uses)."""
     results: list[RequirementResult] = []
     for level in model.levels:
         for req in level.requirements:
