@@ -22,6 +22,11 @@ GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
 }
 
+# Tests never ask the EC2 instance metadata service for credentials (botocore's last resort
+# when no others are set; from a test machine it only stalls, or finds the machine's role).
+# Users keep it: on EC2 the instance role is a legitimate credential.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
 
 def git(root: Path, *args: str, date: str | None = None) -> str:
     env = {**os.environ, **GIT_ENV}
