@@ -208,7 +208,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: Any, headers: dict[str, str], graphql: bool) -> None:
         state = self.server.state
-        data = json.dumps(payload).encode()
+        # a fault may answer raw bytes with its own Content-Type (an HTML page, say)
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        content_type = headers.pop("Content-Type", "application/json; charset=utf-8")
         with state.lock:
             if time.time() >= state.reset:  # a new rate-limit window
                 state.reset += state.window
@@ -216,7 +218,7 @@ class Handler(BaseHTTPRequestHandler):
             state.remaining = max(state.remaining - 1, 0)
             remaining = state.remaining
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
         self.send_header("X-GitHub-Media-Type", "github.v3; format=json")

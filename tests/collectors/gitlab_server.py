@@ -167,6 +167,8 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         raw = isinstance(payload, bytes)
         data = payload if raw else json.dumps(payload).encode()
+        # a fault may answer with its own Content-Type (an HTML page, say)
+        content_type = headers.pop("Content-Type", "text/plain; charset=utf-8" if raw else "application/json")
         with state.lock:
             if time.time() >= state.reset:  # a new rate-limit window
                 state.reset += state.window
@@ -174,7 +176,7 @@ class Handler(BaseHTTPRequestHandler):
             state.remaining = max(state.remaining - 1, 0)
             remaining = state.remaining
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8" if raw else "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         rate = {"RateLimit-Name": "throttle_authenticated_api",
                 "RateLimit-Limit": str(state.rate_limit),

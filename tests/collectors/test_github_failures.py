@@ -208,3 +208,99 @@ def test_repositories_are_scanned_in_order_with_a_bounded_number_submitted() -> 
             ahead["now"] -= 1
     assert taken == list(range(60))  # finished out of order, taken in order
     assert ahead["most"] == 6  # pool.map would have submitted all 60 at once
+
+
+LOGIN_PAGE = (b"<!DOCTYPE html><html><head><title>Sign in - Acme SSO</title></head><body>"
+              b"<form method=\"post\" action=\"/login\"><input name=\"user\"></form></body></html>")
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def test_an_html_page_instead_of_the_api_fails_the_source_naming_the_url(
+        server: tuple[GitHubState, str]) -> None:
+    state, api = server
+    state.fail(r"GET /orgs/acme/repos$", 200, times=-1, headers=dict(HTML), body=LOGIN_PAGE)
+    evidence, status, _ = scan(api, orgs=["acme"])
+    assert evidence == []
+    assert status.status == SourceState.failed
+    assert status.reason == f"{api}/orgs/acme/repos did not answer like the GitHub API (HTTP 200, text/html)"
+
+
+def test_json_of_another_shape_fails_the_listing_naming_the_url(server: tuple[GitHubState, str]) -> None:
+    state, api = server
+    # a proxy's JSON status page: no repository list
+    state.fail(r"GET /orgs/acme/repos$", 200, times=-1, body={"status": "ok", "service": "gateway"})
+    _, status, _ = scan(api, orgs=["acme"])
+    assert (status.status, status.reason) == (
+        SourceState.failed,
+        f"{api}/orgs/acme/repos did not answer like the GitHub API (HTTP 200, JSON of another shape)")
+    state.faults.clear()
+    # listed items that are not repositories
+    state.fail(r"GET /orgs/acme/repos$", 200, times=-1, body=[{"id": 1, "name": "churn-model"}])
+    _, status, _ = scan(api, orgs=["acme"])
+    assert status.reason == (f"{api}/orgs/acme/repos did not answer like the GitHub API "
+                             "(HTTP 200, JSON without `full_name`)")
+
+
+def test_one_repository_answering_html_is_reported_and_the_others_go_on(
+        server: tuple[GitHubState, str]) -> None:
+    state, api = server
+    state.fail(r"GET /repos/acme/fraud-model$", 200, times=-1, headers=dict(HTML), body=LOGIN_PAGE)
+    state.fail(r"GET /repos/acme/forecast-model/git/trees/main$", 200, times=-1,
+               body={"sha": "0" * 40, "url": f"{api}/repos/acme/forecast-model/git/trees/main"})
+    evidence, status, _ = scan(api, repos=["acme/churn-model", "acme/fraud-model",
+                                           "acme/forecast-model"])
+    assert status.status == SourceState.partial
+    assert "\n" not in status.reason and "internal error" not in status.reason
+    assert (f"acme/fraud-model: {api}/repos/acme/fraud-model did not answer like the GitHub API "
+            "(HTTP 200, text/html)") in status.reason
+    assert (f"acme/forecast-model: {api}/repos/acme/forecast-model/git/trees/main did not answer "
+            "like the GitHub API (HTTP 200, JSON without `tree`)") in status.reason
+    assert {e.subject for e in evidence} == {"github:acme/churn-model"}
+    assert any(e.signal == "retrain.scheduled" and e.strength == Strength.verified for e in evidence)
+
+
+def test_a_host_read_answering_html_is_a_warning_naming_the_url(server: tuple[GitHubState, str]) -> None:
+    state, api = server
+    state.fail(r"GET /repos/acme/churn-model/actions/workflows$", 200, times=-1, headers=dict(HTML),
+               body=LOGIN_PAGE)
+    evidence, status, _ = scan(api, repos=["acme/churn-model"])
+    assert status.status == SourceState.ok, status.reason
+    assert status.warnings == [
+        "workflows: did not answer like the GitHub API (HTTP 200, text/html) (1 repository, e.g. "
+        f"{api}/repos/acme/churn-model/actions/workflows); that evidence is missing there"]
+    # without the runs, the scheduled training stays as declared as its workflow file
+    assert [e.strength for e in evidence if e.signal == "retrain.scheduled"] == [Strength.declared]
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on: connecting is refused."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_unreachable_host_names_the_url_and_the_cause(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    monkeypatch.setattr(GitHubCollector, "backoff_seconds", 0.01)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_T3stT0kenForTheFakeServer")
+    port = _closed_port()
+    _, status, _ = scan(f"http://127.0.0.1:{port}/api/v3", orgs=["acme"])
+    assert (status.status, status.reason) == (
+        SourceState.failed, f"cannot reach GitHub at http://127.0.0.1:{port}/api/v3/orgs/acme/repos: "
+                            "connection refused")
+    assert status.requests == 4  # the first try and three retries
+
+    _, status, _ = scan("http://maturity-probe-test.invalid/api/v3", orgs=["acme"])
+    assert status.reason == ("cannot reach GitHub at http://maturity-probe-test.invalid/api/v3/orgs/"
+                             "acme/repos: name not resolved")
+
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        _, status, _ = scan(f"http://127.0.0.1:{port}/api/v3", orgs=["acme"], timeout=0.2)
+    assert status.reason == (f"cannot reach GitHub at http://127.0.0.1:{port}/api/v3/orgs/acme/repos: "
+                             "timed out (no answer within 0.2 s)")

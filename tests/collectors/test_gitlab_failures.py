@@ -124,3 +124,69 @@ def test_premium_only_endpoints_missing_is_not_a_failure(server: tuple[GitLabSta
     [gate] = [e for e in evidence if e.signal == "ci.gated_release"]
     assert gate.strength == Strength.declared
     assert not [e for e in evidence if e.signal == "governance.code_review"]
+
+
+SIGN_IN = (b"<!DOCTYPE html><html><head><title>Sign in - GitLab</title></head><body>"
+           b"<form action=\"/users/sign_in\" method=\"post\"></form></body></html>")
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def test_an_html_page_instead_of_a_project_is_one_line_naming_the_url(
+        server: tuple[GitLabState, str]) -> None:
+    state, url = server
+    state.fail(r"GET /api/v4/projects/data-science/fraud$", 200, times=-1, headers=dict(HTML),
+               body=SIGN_IN)
+    evidence, status, _ = scan(url, projects=["data-science/fraud", "data-science/nlp/sentiment"])
+    assert status.status == SourceState.partial
+    assert "\n" not in status.reason and "internal error" not in status.reason
+    assert status.reason.startswith(
+        f"data-science/fraud: {url}/api/v4/projects/data-science%2Ffraud did not answer like the "
+        "GitLab API (HTTP 200, text/html); ")
+    assert {e.subject for e in evidence} == {"gitlab:127.0.0.1/data-science/nlp/sentiment"}
+
+
+def test_unexpected_json_instead_of_the_group_listing_fails_naming_the_url(
+        server: tuple[GitLabState, str]) -> None:
+    state, url = server
+    state.fail(r"GET /api/v4/groups/data-science/projects$", 200, times=-1,
+               body={"message": "maintenance", "retry": False})
+    evidence, status, _ = scan(url, groups=["data-science"])
+    assert evidence == []
+    assert (status.status, status.reason) == (
+        SourceState.failed, f"{url}/api/v4/groups/data-science/projects did not answer like the "
+                            "GitLab API (HTTP 200, JSON of another shape)")
+    state.faults.clear()
+    state.fail(r"GET /api/v4/projects/data-science/fraud$", 200, times=-1,
+               body={"id": 7, "name": "fraud"})  # not a project: no path_with_namespace
+    _, status, _ = scan(url, projects=["data-science/fraud", "data-science/nlp/sentiment"])
+    assert (f"data-science/fraud: {url}/api/v4/projects/data-science%2Ffraud did not answer like "
+            "the GitLab API (HTTP 200, JSON without `path_with_namespace`)") in status.reason
+
+
+def test_an_html_tree_listing_is_reported_for_its_project(server: tuple[GitLabState, str]) -> None:
+    state, url = server
+    fraud = state.projects["data-science/fraud"].id
+    state.fail(rf"GET /api/v4/projects/{fraud}/repository/tree$", 200, times=-1, headers=dict(HTML),
+               body=SIGN_IN)
+    evidence, status, _ = scan(url, projects=["data-science/fraud", "data-science/nlp/sentiment"])
+    assert status.status == SourceState.partial
+    assert status.reason.startswith(
+        f"data-science/fraud: {url}/api/v4/projects/{fraud}/repository/tree did not answer like the "
+        "GitLab API (HTTP 200, text/html); ")
+    assert {e.subject for e in evidence} == {"gitlab:127.0.0.1/data-science/nlp/sentiment"}
+
+
+def test_an_unreachable_instance_names_the_url_and_the_cause(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    monkeypatch.setattr(GitLabCollector, "backoff_seconds", 0.01)
+    monkeypatch.setenv("GITLAB_TOKEN", "glpat-T3stT0kenForTheFakeServer")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _, status, _ = scan(f"http://127.0.0.1:{port}", groups=["data-science"])
+    assert (status.status, status.reason) == (
+        SourceState.failed,
+        f"cannot reach GitLab at http://127.0.0.1:{port}/api/v4/groups/data-science/projects: "
+        "connection refused")
+    assert "glpat" not in status.reason

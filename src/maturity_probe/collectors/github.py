@@ -213,6 +213,14 @@ class GitHubCollector(HostCollector):
 
         return exc.status if isinstance(exc, GithubException) else None
 
+    def is_parse_error(self, exc: BaseException) -> bool:
+        from github import BadAttributeException
+
+        return isinstance(exc, BadAttributeException)
+
+    def api_root(self) -> str:
+        return self.config.base_url.rstrip("/")
+
     # -- repositories -----------------------------------------------------------------------------
     def list_repositories(self) -> list[HostRepo]:
         repos = []
@@ -233,15 +241,15 @@ class GitHubCollector(HostCollector):
                     continue
                 raise
         for name in self.config.repos:
+            self.policy.forget_answer()
             try:
                 with self.ledger.charge(name, "files"):  # its metadata: part of its file budget
                     repos.append(self._host_repo(self.client.get_repo(name).raw_data))
             except Exception as exc:
-                status = self.http_status(exc)
-                if status in (403, 404):
-                    self.problems.append(f"{name}: {describe_status(status, 'GitHub')}")
-                    continue
-                raise
+                problem = self.listed_repository_problem(exc)
+                if problem is None:
+                    raise
+                self.problems.append(f"{name}: {problem}")
         return repos
 
     def _organization_repositories(self, org: str) -> Iterator[dict[str, Any]]:
@@ -253,7 +261,9 @@ class GitHubCollector(HostCollector):
             headers, data = self.client.requester.requestJsonAndCheck(
                 "GET", f"/orgs/{quote(org, safe='')}/repos",
                 parameters={"type": "all", "per_page": LISTING_PAGE, "page": page})
-            yield from (item for item in data if isinstance(item, dict)) if isinstance(data, list) else ()
+            if not isinstance(data, list):  # PyGithub reads a page that is not JSON as {"data": text}
+                raise self.not_the_api()
+            yield from (item for item in data if isinstance(item, dict))
             link = next((str(v) for k, v in headers.items() if k.lower() == "link"), "")
             if 'rel="next"' not in link:
                 return
@@ -289,17 +299,24 @@ class GitHubCollector(HostCollector):
                 return []
             raise
         if not tree.raw_data.get("truncated"):
-            return _blobs(tree.raw_data.get("tree"), "")
+            return _blobs(self._items(tree), "")
         return self._walk(repo, tree.sha, "")
+
+    def _items(self, tree: Any) -> list[Any]:
+        """The entries of a tree answer (an answer without them is not GitHub's API)."""
+        items = tree.raw_data.get("tree")
+        if not isinstance(items, list):
+            raise self.not_the_api("tree")
+        return items
 
     def _walk(self, repo: HostRepo, sha: str, prefix: str) -> list[TreeEntry]:
         """A truncated tree, completed level by level: each subtree listed recursively."""
-        level = repo.handle.get_git_tree(sha).raw_data.get("tree") or []
+        level = self._items(repo.handle.get_git_tree(sha))
         entries = _blobs(level, prefix)
         subtrees = [item for item in level if isinstance(item, dict) and item.get("type") == "tree"]
         pool = self._fetch_pool
         assert pool is not None
-        listing = self.ledger.bind(self._subtree, repo.key, "files")
+        listing = self.bind(self._subtree, repo.key, "files")
         for found in pool.map(lambda item: listing(repo, item, prefix), subtrees):
             entries += found
         return entries
@@ -309,10 +326,10 @@ class GitHubCollector(HostCollector):
         tree = repo.handle.get_git_tree(item["sha"], recursive=True)
         if tree.raw_data.get("truncated"):
             return self._walk_sequential(repo, item["sha"], path)
-        return _blobs(tree.raw_data.get("tree"), path)
+        return _blobs(self._items(tree), path)
 
     def _walk_sequential(self, repo: HostRepo, sha: str, prefix: str) -> list[TreeEntry]:
-        level = repo.handle.get_git_tree(sha).raw_data.get("tree") or []
+        level = self._items(repo.handle.get_git_tree(sha))
         entries = _blobs(level, prefix)
         for item in level:
             if isinstance(item, dict) and item.get("type") == "tree":
@@ -327,9 +344,11 @@ class GitHubCollector(HostCollector):
             if status is not None and status != 401:  # one file lost is a warning, not a failure
                 raise Unreadable(f"could not be fetched (HTTP {status})") from exc
             raise
+        if not isinstance(blob.raw_data.get("content"), str):  # one file lost: a warning
+            raise Unreadable(f"could not be read: {self.not_the_api('content')}")
         if blob.encoding != "base64":
-            return str(blob.content or "").encode()
-        return base64.b64decode(blob.content or "")
+            return str(blob.content).encode()
+        return base64.b64decode(blob.content)
 
     def read_blobs(self, repo: HostRepo, entries: list[TreeEntry]) -> dict[str, bytes]:
         chunks: list[list[TreeEntry]] = [[]]
@@ -341,7 +360,7 @@ class GitHubCollector(HostCollector):
                 size = 0
             chunks[-1].append(entry)
             size += entry.size or 0
-        query = self.ledger.bind(self._query_files, repo.key, "files")
+        query = self.bind(self._query_files, repo.key, "files")
         found: dict[str, bytes] = {}
         if len(chunks) == 1:
             return query(repo, chunks[0])
@@ -391,7 +410,9 @@ class GitHubCollector(HostCollector):
             if self.http_status(exc) == 409:
                 return None
             raise
-        if not isinstance(data, list) or not data:
+        if not isinstance(data, list):
+            raise self.not_the_api()
+        if not data:
             return None
         count = _last_page(headers.get("link")) or len(data)
         commit = data[0].get("commit") or {}

@@ -155,6 +155,14 @@ class GitLabCollector(HostCollector):
 
         return exc.response_code if isinstance(exc, GitlabError) else None
 
+    def is_parse_error(self, exc: BaseException) -> bool:
+        from gitlab.exceptions import GitlabParsingError
+
+        return isinstance(exc, GitlabParsingError)
+
+    def api_root(self) -> str:
+        return f"{self.config.url.rstrip('/')}/api/v4"
+
     # -- projects ---------------------------------------------------------------------------------
     def list_repositories(self) -> list[HostRepo]:
         repos = []
@@ -181,16 +189,16 @@ class GitLabCollector(HostCollector):
                     continue
                 raise
         for path in self.config.projects:
+            self.policy.forget_answer()
             try:
                 with self.ledger.charge(path, "files"):  # its metadata: part of its file budget
                     single = self.client.projects.get(path)
+                repos.append(self._host_repo(single.attributes, single))
             except Exception as exc:
-                status = self.http_status(exc)
-                if status in (403, 404):
-                    self.problems.append(f"{path}: {describe_status(status, 'GitLab')}")
-                    continue
-                raise
-            repos.append(self._host_repo(single.attributes, single))
+                problem = self.listed_repository_problem(exc)
+                if problem is None:
+                    raise
+                self.problems.append(f"{path}: {problem}")
         return repos
 
     def _host_repo(self, attributes: dict[str, Any], handle: Any) -> HostRepo:
@@ -226,7 +234,7 @@ class GitLabCollector(HostCollector):
 
     def read_blobs(self, repo: HostRepo, entries: list[TreeEntry]) -> dict[str, bytes]:
         chunks = [entries[i:i + GRAPHQL_FILES] for i in range(0, len(entries), GRAPHQL_FILES)]
-        query = self.ledger.bind(self._query_files, repo.key, "files")
+        query = self.bind(self._query_files, repo.key, "files")
         if len(chunks) == 1:
             return query(repo, chunks[0])
         pool = self._fetch_pool

@@ -10,9 +10,14 @@ mount `PolicyAdapter` on it, so every request they make goes through one policy:
 - secondary limits (403 / 429 with `Retry-After`, or GitHub's "secondary rate limit"
   message): sleep, then retry a bounded number of times;
 - 5xx answers and dropped connections: bounded retries with exponential backoff;
-- every request is counted against the repository and kind of evidence it serves.
+- every request is counted against the repository and kind of evidence it serves;
+- each thread's last answer (URL, status, content type) is kept, so an answer the client
+  library could not read (an HTML login page, JSON of another shape) is reported as
+  `URL did not answer like the GitHub API (HTTP 200, text/html)`, and a request that got
+  no answer as `cannot reach GitHub at URL: connection refused`.
 
-The policy never logs requests, so credentials in headers cannot leak through it.
+The policy never logs requests, so credentials in headers cannot leak through it; the
+URLs it names carry neither query nor user info.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -39,6 +45,81 @@ SECONDARY_LIMIT_DEFAULT_WAIT = 60.0  # GitHub: "wait at least one minute" when n
 
 class RateLimitStop(Exception):
     """Waiting for the host's rate limit would take longer than allowed: stop cleanly."""
+
+
+def public_url(url: str) -> str:
+    """The URL without query, fragment or user info: safe and short enough for a message."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one response was, for messages about it."""
+
+    url: str  # without query or user info
+    status: int
+    content_type: str  # media type only, "" when the server sent none
+
+    @classmethod
+    def of(cls, response: requests.Response) -> Answer:
+        media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        return cls(public_url(response.url or ""), response.status_code, media)
+
+    @property
+    def is_json(self) -> bool:
+        return self.content_type == "application/json" or self.content_type.endswith("+json")
+
+
+class MalformedAnswer(Exception):
+    """The host answered, but not like its API: an HTML page, JSON of another shape."""
+
+    def __init__(self, host: str, answer: Answer, missing: str | None = None) -> None:
+        if not answer.is_json:
+            what = answer.content_type or "no content type"
+        elif missing is not None:
+            what = f"JSON without `{missing}`"
+        else:
+            what = "JSON of another shape"
+        self.answer = answer
+        self.kind = f"did not answer like the {host} API (HTTP {answer.status}, {what})"
+        super().__init__(f"{answer.url} {self.kind}")
+
+
+def network_cause(exc: BaseException, timeout: float) -> str:
+    """Why a request got no answer, in a few words: connection refused, timed out ..."""
+    if isinstance(exc, requests.Timeout):
+        return f"timed out (no answer within {timeout:g} s)"
+    # requests wraps urllib3's errors in args (MaxRetryError.reason), not in __cause__
+    chain: list[BaseException] = []
+    pending: list[object] = [exc]
+    while pending and len(chain) < 12:
+        current = pending.pop()
+        if isinstance(current, BaseException):
+            chain.append(current)
+            pending += [*current.args, getattr(current, "reason", None), current.__cause__]
+    text = " ".join(str(e) for e in chain).lower()
+    if "refused" in text:
+        return "connection refused"
+    if any(words in text for words in ("failed to resolve", "name or service not known",
+                                       "nodename nor servname", "name resolution",
+                                       "getaddrinfo failed", "no address associated")):
+        return "name not resolved"
+    if "timed out" in text or "timeout" in text:
+        return f"timed out (no answer within {timeout:g} s)"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS handshake failed"
+    if "reset by peer" in text or "remote end closed" in text or "aborted" in text:
+        return "connection closed by the server"
+    return f"network error ({type(exc).__name__})"
+
+
+def unreachable(exc: requests.RequestException, host: str, timeout: float) -> str:
+    """`cannot reach GitHub at URL: connection refused`, one line, no credentials."""
+    request = exc.request
+    url = public_url(str(request.url)) if request is not None and request.url else ""
+    where = f" at {url}" if url else ""
+    return f"cannot reach {host}{where}: {network_cause(exc, timeout)}"
 
 
 @dataclass(frozen=True)
@@ -141,6 +222,15 @@ class HttpPolicy:
         self._slots = threading.BoundedSemaphore(limits.max_concurrency)
         self._lock = threading.Lock()
         self._blocked_until = 0.0
+        self._answers = threading.local()  # each thread's last answer
+
+    def last_answer(self) -> Answer | None:
+        """The last answer this thread received (since `forget_answer`)."""
+        answer: Answer | None = getattr(self._answers, "last", None)
+        return answer
+
+    def forget_answer(self) -> None:
+        self._answers.last = None
 
     def send(self, transmit: Callable[[], requests.Response]) -> requests.Response:
         """Send one request through the policy (transmit sends it once)."""
@@ -158,6 +248,7 @@ class HttpPolicy:
                 self._pause(self.limits.backoff * 2 ** (attempt - 1))
                 continue
             self.ledger.record()
+            self._answers.last = Answer.of(response)
             self._note_window(response)
             delay = self._retry_delay(response, attempt)
             if delay is None:

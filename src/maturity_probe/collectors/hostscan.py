@@ -7,10 +7,16 @@ environments, protection, releases. The file detectors' findings become Evidence
 `finding_evidence`; host verdicts raise their strength (`verified` when the job ran and
 succeeded in the lookback window) and the host adds evidence of its own.
 
-A repository that cannot be read (404, 403, repeated 5xx) is reported in the source status
-and the others go on; a refused token fails the source with one line; a rate limit that
-would make the scan wait longer than `max_rate_limit_wait` stops it cleanly, keeping what
-was read and marking the rest unknown.
+A repository that cannot be read (404, 403, repeated 5xx, an answer that is not the host's
+API) is reported in the source status and the others go on; a refused token fails the
+source with one line; a rate limit that would make the scan wait longer than
+`max_rate_limit_wait` stops it cleanly, keeping what was read and marking the rest unknown.
+
+An answer the client library cannot read (a proxy's HTML login page, JSON of another
+shape) makes it raise whatever its parsing hit (KeyError, TypeError, its parse error).
+Every read of the host runs through `HostCollector.bind` or `step`, which turn such an
+error into `MalformedAnswer` naming the URL of the thread's last answer; an error of that
+kind raised outside them is a bug of the probe and is reported as an internal error.
 """
 
 from __future__ import annotations
@@ -22,17 +28,21 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, ParamSpec, TypeVar
 
 import requests
 from pydantic import Field
 
 from maturity_probe.collectors import CollectContext, Collector, SourceConfig, SourceError
 from maturity_probe.collectors.hosthttp import (
+    Answer,
     HttpLimits,
     HttpPolicy,
+    MalformedAnswer,
     RateLimitStop,
     RequestLedger,
+    network_cause,
+    unreachable,
 )
 from maturity_probe.collectors.hosttree import RemoteHistory, RemoteTree, TreeEntry
 from maturity_probe.collectors.repo_findings import HostVerdict, finding_evidence
@@ -43,6 +53,10 @@ from maturity_probe.evidence import Evidence, JsonValue, Strength
 
 T = TypeVar("T")
 R = TypeVar("R")
+P = ParamSpec("P")
+
+# What a client library raises when an answer does not have the shape it expects.
+SHAPE_ERRORS = (LookupError, TypeError, AttributeError, ValueError)
 
 # Findings of CI jobs whose strength the host's run history can raise.
 RUN_SIGNALS = frozenset({
@@ -217,6 +231,7 @@ class HostCollector(Collector):
         self.token: str | None = None
         self.problems: list[str] = []
         self._step_failures: Counter[str] = Counter()
+        self._step_examples: dict[str, str] = {}  # a URL that gave each step failure
         self._lock = threading.Lock()
         self.scanned = 0
         self.files_fetched = 0
@@ -261,6 +276,55 @@ class HostCollector(Collector):
         """The client library's object for a repository, when its scan starts."""
         return repo.handle
 
+    def is_parse_error(self, exc: BaseException) -> bool:
+        """The client library's own error for an answer it could not parse."""
+        return False
+
+    # -- answers that are not the host's API ----------------------------------------------------
+    def malformed(self, exc: BaseException) -> MalformedAnswer | None:
+        """`exc` as an answer that was not the host's API, None when it is something else.
+
+        A parsing error counts only when this thread received an answer since the read
+        began (`policy.forget_answer`): that answer is the one that could not be read.
+        """
+        if isinstance(exc, MalformedAnswer):
+            return exc
+        if self.http_status(exc) is not None or not (
+                isinstance(exc, SHAPE_ERRORS) or self.is_parse_error(exc)):
+            return None
+        answer = self.policy.last_answer()
+        if answer is None:
+            return None
+        missing = exc.args[0] if isinstance(exc, KeyError) and exc.args and isinstance(
+            exc.args[0], str) else None
+        return MalformedAnswer(self.host_name, answer, missing)
+
+    def not_the_api(self, missing: str | None = None) -> MalformedAnswer:
+        """The answer just received is not the host's API (a value of the wrong type)."""
+        answer = self.policy.last_answer() or Answer(self.api_root(), 0, "")
+        return MalformedAnswer(self.host_name, answer, missing)
+
+    def api_root(self) -> str:
+        """The API's base URL, for messages."""
+        raise NotImplementedError
+
+    def bind(self, func: Callable[P, R], repo: str, kind: str) -> Callable[P, R]:
+        """`func`, a read of the host, charging its requests to repo and kind (also from
+        pool threads), with an answer it could not parse raised as MalformedAnswer."""
+        charged = self.ledger.bind(func, repo, kind)
+
+        def read(*args: P.args, **kwargs: P.kwargs) -> R:
+            self.policy.forget_answer()
+            try:
+                return charged(*args, **kwargs)
+            except Exception as exc:
+                malformed = self.malformed(exc)
+                if malformed is None or malformed is exc:
+                    raise
+                raise malformed from exc
+
+        return read
+
     # -- the scan -------------------------------------------------------------------------------
     def collect(self) -> Iterator[Evidence]:
         self.token = secret_from_env(self.token_env)
@@ -282,6 +346,7 @@ class HostCollector(Collector):
         self._finish_status(repos, outcomes)
 
     def _guarded_listing(self) -> list[HostRepo]:
+        self.policy.forget_answer()
         try:
             repos = self.list_repositories()
         except RateLimitStop as exc:
@@ -295,11 +360,23 @@ class HostCollector(Collector):
         status = self.http_status(exc)
         if status == 401 or isinstance(exc, AuthRefused):
             return self.auth_refused()
+        malformed = self.malformed(exc)
+        if malformed is not None:
+            return str(malformed)
         if isinstance(exc, requests.RequestException):
-            return f"cannot reach {self.host_name}: {type(exc).__name__}"
+            return unreachable(exc, self.host_name, self.config.timeout)
         if status is not None:
             return f"listing repositories: HTTP {status} from {self.host_name}"
         raise exc
+
+    def listed_repository_problem(self, exc: Exception) -> str | None:
+        """Why one repository named in the config could not be read (None: it is not the
+        repository's problem, the source fails)."""
+        status = self.http_status(exc)
+        if status is not None and status != 401:
+            return describe_status(status, self.host_name)
+        malformed = self.malformed(exc)
+        return str(malformed) if malformed is not None else None
 
     def auth_refused(self) -> str:
         return f"authentication refused (HTTP 401): check {self.token_env}"
@@ -342,19 +419,22 @@ class HostCollector(Collector):
                 return RepoOutcome(repo, problem=self.auth_refused())
             if status is not None:
                 return RepoOutcome(repo, problem=f"{repo.key}: {describe_status(status, self.host_name)}")
+            if isinstance(exc, MalformedAnswer):  # raw parsing errors out of `bind` are our bugs
+                return RepoOutcome(repo, problem=f"{repo.key}: {exc}")
             if isinstance(exc, requests.RequestException):
-                return RepoOutcome(repo, problem=f"{repo.key}: cannot reach {self.host_name} "
-                                                 f"({type(exc).__name__})")
+                return RepoOutcome(repo, problem=f"{repo.key}: "
+                                   f"{unreachable(exc, self.host_name, self.config.timeout)}")
+            first_line = next(iter(str(exc).splitlines()), "")
             return RepoOutcome(repo, problem=f"{repo.key}: internal error: "
-                                             f"{type(exc).__name__}: {exc}")
+                                             f"{type(exc).__name__}: {first_line}")
 
     def _scan_repository(self, repo: HostRepo) -> RepoOutcome:
         pool = self._fetch_pool
         assert pool is not None
         repo.handle = self.open_repository(repo)
-        bind = self.ledger.bind
+        bind = self.bind
         with self.ledger.charge(repo.key, "files"):
-            entries = self.list_tree(repo)
+            entries = bind(self.list_tree, repo.key, "files")(repo)
             tree = RemoteTree(
                 repo.key,
                 entries,
@@ -368,8 +448,7 @@ class HostCollector(Collector):
                 repo.key, "files"), pool)
             context = RepoContext(tree, history)
             findings = run_detectors(context)
-        with self.ledger.charge(repo.key, "host"):
-            added = self.host_findings(repo, findings)
+        added = bind(self.host_findings, repo.key, "host")(repo, findings)
         with self._lock:
             self.scanned += 1
             self.files_fetched += tree.fetched
@@ -394,6 +473,7 @@ class HostCollector(Collector):
         With `missing_ok`, a 404 means "there is none" (an unprotected branch) and is not
         counted as a failure.
         """
+        self.policy.forget_answer()
         try:
             return call()
         except RateLimitStop:
@@ -402,13 +482,22 @@ class HostCollector(Collector):
             status = self.http_status(exc)
             if status == 401:
                 raise
-            if status is None and not isinstance(exc, requests.RequestException):
-                raise
             if missing_ok and status == 404:
                 return None
-            label = describe_status(status, self.host_name) if status else type(exc).__name__
+            malformed = self.malformed(exc)
+            example = None
+            if status is not None:
+                label = describe_status(status, self.host_name)
+            elif malformed is not None:
+                label, example = malformed.kind, malformed.answer.url
+            elif isinstance(exc, requests.RequestException):
+                label = f"cannot reach {self.host_name} ({network_cause(exc, self.config.timeout)})"
+            else:
+                raise
             with self._lock:
                 self._step_failures[f"{what}: {label}"] += 1
+                if example:
+                    self._step_examples.setdefault(f"{what}: {label}", example)
             return None
 
     def evidence_for(self, repo: HostRepo, signal: str, locator: str, strength: Strength,
@@ -426,9 +515,11 @@ class HostCollector(Collector):
         if skipped:
             problems.append(f"{skipped} of {len(repos)} repositories not scanned")
         for what, count in sorted(self._step_failures.items()):
+            example = self._step_examples.get(what)
             self.status.warnings.append(
-                f"{what} ({count} repositor{'y' if count == 1 else 'ies'}); "
-                "that evidence is missing there"
+                f"{what} ({count} repositor{'y' if count == 1 else 'ies'}"
+                + (f", e.g. {example}" if example else "")
+                + "); that evidence is missing there"
             )
         if problems:
             self.partial("; ".join(problems), sorted(self.signals()))
