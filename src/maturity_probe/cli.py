@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -17,7 +18,7 @@ from maturity_probe import __version__
 from maturity_probe.assessment import Assessment
 from maturity_probe.config import ConfigError, config_key, config_schema, load_config
 from maturity_probe.errors import UserError
-from maturity_probe.gate import EXIT_USAGE, compare, load_baseline, parse_min_levels
+from maturity_probe.gate import EXIT_USAGE, GateResult, compare, load_baseline, parse_min_levels
 from maturity_probe.inference.rules import RulesError, RuleSet, load_rules
 from maturity_probe.outputs import RENDERERS, html, json_out, table
 from maturity_probe.outputs.files import write_atomic
@@ -25,7 +26,7 @@ from maturity_probe.progress import ScanProgress
 from maturity_probe.progress import for_stderr as progress_for_stderr
 from maturity_probe.run import audit_target, check_models, scan_config
 from maturity_probe.runner import abandoned_sources
-from maturity_probe.shards import check_group_id, merged_group, parse_shard
+from maturity_probe.shards import check_group_id, check_joins_group, merged_group, parse_shard
 
 if TYPE_CHECKING:
     from maturity_probe.collectors import Shard
@@ -238,22 +239,31 @@ def scan(
         raise UserError("--shard needs the store: report --scan-group merges the stored shards")
     loaded = load_config(config)
     ruleset = load_rules(rules or loaded.rules)
-    progress = None if quiet else progress_for_stderr(stderr, sys.stderr, len(loaded.sources))
-    try:
-        assessment = _assess(None, config, ruleset, model or [], exemptions, only, skip,
-                             shard=part, progress=progress)
-    finally:
-        if progress is not None:
-            progress.close()
-    if not no_store:
-        from maturity_probe.store import Store
+    with contextlib.ExitStack() as closing:
+        opened = None
+        if not no_store:  # opened first: a store that cannot be used fails before the scan
+            from maturity_probe.store import Store
 
-        with Store.open(store) as opened:
-            scan_id = opened.save(assessment, config_key=config_key(loaded), group_id=group,
-                                  shard=(part.index, part.count) if part else None)
-        if not quiet:
-            what = f"shard {part} of scan group {group}" if part else "scan"
-            stderr.print(f"stored {what} {scan_id} in {opened.display_url}")
+            opened = closing.enter_context(Store.open(store))
+            if part is not None and group is not None:
+                check_joins_group(opened, group, config_key(loaded), part)
+        progress = None if quiet else progress_for_stderr(stderr, sys.stderr, len(loaded.sources))
+        try:
+            assessment = _assess(None, config, ruleset, model or [], exemptions, only, skip,
+                                 shard=part, progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
+        if opened is not None:
+            try:
+                scan_id = opened.save(assessment, config_key=config_key(loaded), group_id=group,
+                                      shard=(part.index, part.count) if part else None)
+            except UserError:  # the scan's outputs are not lost with the store
+                _emit(assessment, output_format, output, explain, quiet)
+                raise
+            if not quiet:
+                what = f"shard {part} of scan group {group}" if part else "scan"
+                stderr.print(f"stored {what} {scan_id} in {opened.display_url}")
     _emit(assessment, output_format, output, explain, quiet)
 
 
@@ -306,7 +316,7 @@ def gate(
                         "--write-baseline FILE")
     loaded = load_config(config) if config else None
     ruleset = load_rules(rules or (loaded.rules if loaded else None))
-    minimums = parse_min_levels(min_level or [], list(ruleset.models))
+    minimums = parse_min_levels(min_level or [], {m.id: m.max_level for m in ruleset.models.values()})
     base = load_baseline(baseline) if baseline is not None else None
     stored_note = None
     if against is not None:
@@ -323,27 +333,28 @@ def gate(
     result = compare(assessment, base, minimums, ruleset, strict=strict)
     if stored_note:
         result.notes.insert(0, stored_note)
-    report = _gate_report(assessment, base, result.failures, result.notes, output_format)
+    report = _gate_report(assessment, base, result, output_format)
     sys.stdout.write(report)
     if output is not None:
         _write(report, output)
     raise typer.Exit(result.exit_code)
 
 
-def _gate_report(assessment: Assessment, base: Assessment | None, failures: list[str],
-                 notes: list[str], fmt: GateFormat) -> str:
+def _gate_report(assessment: Assessment, base: Assessment | None, result: GateResult,
+                 fmt: GateFormat) -> str:
     """The gate's verdict: one line per model, then one line per lost requirement."""
+    failures, notes = result.failures, result.notes
     rows = []
     for model in assessment.maturity.values():
         was = base.maturity.get(model.model) if base else None
         qualifier = "≥" if model.at_least else ""
         before = f" (baseline {was.level})" if was else ""
         rows.append(f"{model.model}: level {qualifier}{model.level}{before} — {model.level_name}")
-    verdict = "FAILED: maturity regressed" if failures else "passed"
+    verdict = result.verdict
     if fmt == GateFormat.markdown:
         lines = [f"## maturity gate {verdict}", ""] + [f"- {r}" for r in rows]
         if failures:
-            lines += ["", "### Regressions", ""] + [f"- ✘ {f}" for f in failures]
+            lines += ["", "### Why it failed", ""] + [f"- ✘ {f}" for f in failures]
         if notes:
             lines += ["", "### Notes", ""] + [f"- {n}" for n in notes]
         return "\n".join(lines) + "\n"
@@ -407,7 +418,7 @@ def metrics(
 def serve(
     store: StoreOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 9464,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 9464,
 ) -> None:
     """Serve /metrics (the store's latest scan, for Prometheus) and /healthz."""
     from maturity_probe.outputs.metrics_server import serve as serve_metrics
@@ -530,10 +541,11 @@ def history(
     key = _platform_key(config, platform)
     with Store.open(store) as opened:
         records = opened.scans(config_key=key, limit=limit)
-    if not records:
-        raise _no_scans(key)
-    if output_format == ListFormat.json:
+    if output_format == ListFormat.json:  # no scans yet is an empty history, not an error
         sys.stdout.write(json.dumps(hist.history_json(records), indent=2) + "\n")
+        return
+    if not records:
+        stderr.print(str(_no_scans(key)))
         return
     _print_tables([history_table(records)])
 

@@ -23,14 +23,31 @@ _HOLDS = (Status.met, Status.not_applicable, Status.not_assessable)
 MAX_PLACES = 3
 
 
+# Why the gate failed, as its verdict says it (the exit code is 1 for each).
+REGRESSED = "maturity regressed"
+UNCHECKED = "could not check requirements the baseline met"
+BELOW_MINIMUM = "below the minimum level"
+
+
 @dataclass
 class GateResult:
     failures: list[str] = field(default_factory=list)  # one line per lost requirement
     notes: list[str] = field(default_factory=list)  # improvements, non-failing losses
+    reasons: list[str] = field(default_factory=list)  # REGRESSED, UNCHECKED, BELOW_MINIMUM
 
     @property
     def exit_code(self) -> int:
         return EXIT_REGRESSION if self.failures else EXIT_OK
+
+    @property
+    def verdict(self) -> str:
+        return "FAILED: " + " and ".join(self.reasons) if self.failures else "passed"
+
+    def fail(self, line: str, reason: str) -> None:
+        if line not in self.failures:  # two requirements can be lost in the same words
+            self.failures.append(line)
+        if reason not in self.reasons:
+            self.reasons.append(reason)
 
 
 def load_baseline(path: Path) -> Assessment:
@@ -55,16 +72,19 @@ def load_baseline(path: Path) -> Assessment:
     return baseline
 
 
-def parse_min_levels(values: list[str], known: list[str]) -> dict[str, int]:
-    """`microsoft=2` options into {model: level}."""
+def parse_min_levels(values: list[str], top_levels: dict[str, int]) -> dict[str, int]:
+    """`microsoft=2` options into {model: level}; `top_levels` is each model's highest level
+    (a minimum above it could never pass: a configuration error, not a regression)."""
     minimums = {}
     for value in values:
         model, sep, level = value.partition("=")
         if not sep or not level.strip().isdigit():
             raise UserError(f"--min-level {value!r}: expected MODEL=LEVEL, e.g. microsoft=2")
-        if model not in known:
+        if model not in top_levels:
             raise UserError(f"--min-level {value!r}: unknown model {model!r} "
-                            f"(known: {', '.join(known)})")
+                            f"(known: {', '.join(top_levels)})")
+        if int(level) > top_levels[model]:
+            raise UserError(f"--min-level {value!r}: {model} has levels 0 to {top_levels[model]}")
         minimums[model] = int(level)
     return minimums
 
@@ -82,16 +102,21 @@ def _places(ids: list[str], evidence: dict[str, Evidence], rules: RuleSet) -> st
     return "; ".join(unique) if unique else "its evidence disappeared"
 
 
-def _loss_line(header: str, baseline: Assessment, current_model: ModelMaturity,
-               req_id: str, rules: RuleSet) -> str:
+def _loss(header: str, baseline: Assessment, current: Assessment, current_model: ModelMaturity,
+          req_id: str, rules: RuleSet) -> tuple[str, str]:
+    """The line saying what was lost and where, and whether it is a regression or a
+    requirement that could not be checked now (a source could not be read)."""
     base_req = next(r for r in baseline.maturity[current_model.model].requirements
                     if r.id == req_id)
     now_req = next((r for r in current_model.requirements if r.id == req_id), None)
+    now_ids = {item.id for item in current.evidence}
+    gone = [i for i in base_req.evidence if i not in now_ids]
+    places = _places(gone, baseline.evidence_by_id(), rules) if gone else ""
     if now_req is not None and now_req.status == Status.unknown:
         why = f"could not be checked ({now_req.reason})"
-    else:
-        why = _places(base_req.evidence, baseline.evidence_by_id(), rules)
-    return f'{header}: lost "{base_req.title}": {why}'
+        return f'{header}: lost "{base_req.title}": {places + "; " if places else ""}{why}', UNCHECKED
+    why = places or _places(base_req.evidence, baseline.evidence_by_id(), rules)
+    return f'{header}: lost "{base_req.title}": {why}', REGRESSED
 
 
 def compare(
@@ -118,29 +143,43 @@ def compare(
         ]
         arrow = f"{model_id} {base_model.level} → {model.level}"
         if model.level < base_model.level:
-            defining = [r for r in lost if r.level <= base_model.level] or lost
+            # optional requirements never hold a level: their loss is not why it dropped
+            defining = [r for r in lost if r.level <= base_model.level and r.blocking] or [
+                r for r in lost if r.blocking]
             for req in defining:
-                result.failures.append(_loss_line(arrow, baseline, model, req.id, rules))
+                result.fail(*_loss(arrow, baseline, current, model, req.id, rules))
             if not defining:  # the rules changed: a new requirement now holds the level
                 for gap in model.next_level.gaps if model.next_level else []:
-                    result.failures.append(f'{arrow}: "{gap.title}" is required and '
-                                           f"{gap.status.value}")
+                    result.fail(f'{arrow}: "{gap.title}" is required and {gap.status.value}',
+                                REGRESSED)
+            for req in lost:
+                if req not in defining:  # lost too, but not what holds the level
+                    line, reason = _loss(arrow, baseline, current, model, req.id, rules)
+                    if strict:
+                        result.fail(line + _optional(req.blocking), reason)
+                    else:
+                        result.notes.append(line + _optional(req.blocking))
         else:
             if model.level > base_model.level:
                 result.notes.append(f"{model_id} {base_model.level} → {model.level}: improved")
             for req in lost:
-                line = _loss_line(f"{model_id} {model.level}", baseline, model, req.id, rules)
-                (result.failures if strict else result.notes).append(
-                    line + ("" if strict else " (level unchanged)")
-                )
+                line, reason = _loss(f"{model_id} {model.level}", baseline, current, model, req.id,
+                                     rules)
+                if strict:
+                    result.fail(line + _optional(req.blocking), reason)
+                else:
+                    result.notes.append(line + _optional(req.blocking) + " (level unchanged)")
     for model_id, minimum in minimums.items():
         model = current.maturity[model_id]
         if model.level < minimum:
             missing = ", ".join(f'"{g.title}" ({g.status.value})'
                                 for g in (model.next_level.gaps if model.next_level else []))
-            qualifier = "at least " if model.at_least else ""
-            result.failures.append(
-                f"{model_id} is at {qualifier}level {model.level}, below the minimum {minimum}"
-                + (f": missing {missing}" if missing else "")
-            )
+            level = (f"at least at level {model.level} (some requirements could not be checked)"
+                     if model.at_least else f"at level {model.level}")
+            result.fail(f"{model_id} is {level}, below the minimum {minimum}"
+                        + (f": missing {missing}" if missing else ""), BELOW_MINIMUM)
     return result
+
+
+def _optional(blocking: bool) -> str:
+    return "" if blocking else " (optional)"

@@ -138,6 +138,8 @@ def audit_target(
     now: datetime | None = None,
 ) -> Assessment:
     """Assess a local checkout, or a GitHub / GitLab repository given by its URL."""
+    if not target.strip():  # Path("") is the current directory: never audit it by accident
+        raise UserError("PATH is empty: give a checkout's path (. for this directory) or a URL")
     source = remote_source(target)
     if source is None:
         return audit_checkout(Path(target), rules, models=models, exemptions_file=exemptions_file,
@@ -172,7 +174,10 @@ def select_sources(config: PlatformConfig, only: list[str], skip: list[str]) -> 
         if name not in names:
             raise UserError(f"no source named {name!r} in {config.file} (sources: "
                             f"{', '.join(sorted(names))})")
-    return [s for s in config.sources if (not only or s.name in only) and s.name not in skip]
+    chosen = [s for s in config.sources if (not only or s.name in only) and s.name not in skip]
+    if not chosen:  # an empty scan would be stored and compared as if the platform were empty
+        raise UserError(f"--only/--skip leave no source of {config.file} to scan")
+    return chosen
 
 
 def scan_config(

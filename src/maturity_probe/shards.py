@@ -107,12 +107,29 @@ def merge(parts: list[Assessment], rules: RuleSet) -> Assessment:
     )
 
 
+def check_joins_group(store: Store, group_id: str, config_key: str, shard: Shard) -> None:
+    """Refuse, before a shard is scanned, a scan group that holds scans of another
+    platform config or of another shard count: their merge would mix two platforms."""
+    for record in store.scans(group_id=group_id):
+        if record.config_key != config_key:
+            raise UserError(f"scan group {group_id!r} holds scans of another platform config "
+                            f"({record.config_key!r}, scan {record.id}): give this run its own "
+                            "--scan-group")
+        if record.shard_count is not None and record.shard_count != shard.count:
+            raise UserError(f"scan group {group_id!r} holds shards of {record.shard_count}, not "
+                            f"{shard.count} (scan {record.id}): one run, one N")
+
+
 def group_shards(store: Store, group_id: str) -> tuple[list[ScanRecord], ScanRecord | None]:
     """The newest stored part of each shard of the group, in shard order, and the merged
     scan already stored for it (None if not yet). Missing shards are a one-line error."""
     records = store.scans(group_id=group_id)
     if not records:
         raise UserError(f"no stored scan in scan group {group_id!r}")
+    platforms = sorted({r.config_key for r in records})
+    if len(platforms) > 1:
+        raise UserError(f"scan group {group_id!r} mixes platform configs "
+                        f"{', '.join(repr(p) for p in platforms)}: its shards cannot be merged")
     shards = [r for r in records if r.shard_index is not None]
     whole = next((r for r in records if r.shard_index is None), None)
     if not shards:

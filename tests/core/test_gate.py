@@ -6,10 +6,10 @@ import pytest
 
 from maturity_probe.assessment import Assessment
 from maturity_probe.errors import UserError
-from maturity_probe.evidence import Evidence, SourceState
+from maturity_probe.evidence import Evidence, SourceState, Strength
 from maturity_probe.gate import EXIT_OK, EXIT_REGRESSION, compare, parse_min_levels
 from maturity_probe.inference.engine import assess
-from maturity_probe.inference.rules import RuleSet, load_rules
+from maturity_probe.inference.rules import RuleSet, load_rules, signals_used
 from support import NOW, ev, source
 
 LEVEL_3_MICROSOFT = {
@@ -101,16 +101,59 @@ def test_failed_source_loss_says_it_could_not_be_checked(rules: RuleSet) -> None
     result = compare(current, baseline, {}, rules)
     assert result.exit_code == EXIT_REGRESSION
     assert current.maturity["microsoft"].at_least is True
+    # what the baseline stood on is named, then why it could not be checked now
     assert result.failures[0].startswith(
-        'microsoft 3 → 0: lost "DevOps practices (a CI/CD pipeline)": could not be checked '
-        "(could not look: source repo failed: boom)"
+        'microsoft 3 → 0: lost "DevOps practices (a CI/CD pipeline)": .github/workflows/ci.yml '
+        "no longer defines a CI pipeline; could not be checked (could not look: source repo failed: boom)"
     )
+    assert result.verdict == "FAILED: could not check requirements the baseline met"
+
+
+def test_verdict_names_each_reason_it_failed(rules: RuleSet) -> None:
+    baseline = assessment(rules, evidence())
+    dropped = assessment(rules, evidence(without=("ci.model_deployment_job",)))
+    assert compare(dropped, baseline, {}, rules).verdict == "FAILED: maturity regressed"
+    below = compare(dropped, None, {"microsoft": 3}, rules)
+    assert below.verdict == "FAILED: below the minimum level"  # no baseline: nothing regressed
+    both = compare(dropped, baseline, {"microsoft": 3}, rules)
+    assert both.verdict == "FAILED: maturity regressed and below the minimum level"
+    assert compare(baseline, baseline, {"microsoft": 3}, rules).verdict == "passed"
+
+
+def test_minimum_of_a_level_known_only_at_least(rules: RuleSet) -> None:
+    current = assessment(rules, [], state=SourceState.failed)
+    result = compare(current, None, {"microsoft": 1}, rules)
+    assert result.failures[0].startswith(
+        "microsoft is at least at level 0 (some requirements could not be checked), below the minimum 1")
+
+
+def test_an_optional_loss_is_not_why_a_level_dropped(rules: RuleSet) -> None:
+    # google has "Feature store" twice: optional at level 1, required at level 2
+    def google(without: str = "") -> Assessment:
+        left_out = signals_used(rules.capabilities[without]) if without else set()
+        signals = {s for c in rules.capabilities.values() for s in signals_used(c)} - left_out
+        items = [ev(signal, locator=f"{signal}.yaml:1", strength=Strength.verified)
+                 for signal in sorted(signals)]
+        sources = [source(), source("mlflow", "mlflow")]
+        return assess(rules, items, sources, now=NOW, target="repo", model_ids=["google"])
+
+    baseline, current = google(), google(without="feature_store")
+    assert (baseline.maturity["google"].level, current.maturity["google"].level) == (2, 1)
+    result = compare(current, baseline, {}, rules)
+    assert result.failures == ['google 2 → 1: lost "Feature store": '
+                               "feature_store.definition.yaml no longer defines a feature store"]
+    assert result.notes == [result.failures[0] + " (optional)"]
+    strict = compare(current, baseline, {}, rules, strict=True)
+    assert strict.failures == [result.failures[0], result.failures[0] + " (optional)"]
 
 
 def test_min_level_parsing() -> None:
-    assert parse_min_levels(["microsoft=2", "google=1"], ["microsoft", "google"]) == {
-        "microsoft": 2, "google": 1}
+    tops = {"microsoft": 4, "google": 2}
+    assert parse_min_levels(["microsoft=2", "google=1"], tops) == {"microsoft": 2, "google": 1}
+    assert parse_min_levels(["microsoft=4"], tops) == {"microsoft": 4}
     with pytest.raises(UserError, match="expected MODEL=LEVEL"):
-        parse_min_levels(["microsoft"], ["microsoft"])
+        parse_min_levels(["microsoft"], tops)
     with pytest.raises(UserError, match="unknown model 'msft'"):
-        parse_min_levels(["msft=2"], ["microsoft"])
+        parse_min_levels(["msft=2"], tops)
+    with pytest.raises(UserError, match="'microsoft=9': microsoft has levels 0 to 4"):
+        parse_min_levels(["microsoft=9"], tops)

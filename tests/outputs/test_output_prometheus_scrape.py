@@ -220,3 +220,13 @@ def test_a_busy_port_is_one_line(tmp_path: Path) -> None:
             capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert re.fullmatch(r"error: cannot listen on 127\.0\.0\.1:\d+: .+\n", done.stderr), done.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_a_port_out_of_range_is_a_usage_error(tmp_path: Path, port: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "maturity_probe", "serve", "--store",
+         f"sqlite:///{tmp_path / 'store.db'}", "--port", port],
+        capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Invalid value for '--port'" in done.stderr

@@ -17,7 +17,7 @@ from maturity_probe.assessment import Assessment, ToolInfo
 from maturity_probe.collectors import CollectContext, Shard, shard_of
 from maturity_probe.errors import UserError
 from maturity_probe.evidence import SourceState, SourceStatus
-from maturity_probe.shards import group_shards, merge_statuses, parse_shard
+from maturity_probe.shards import check_joins_group, group_shards, merge_statuses, parse_shard
 from maturity_probe.store import Store
 
 pytest_plugins = ["platform_services", "mlflow_server"]
@@ -94,6 +94,24 @@ def test_a_group_with_a_missing_shard_is_refused_naming_it(isolated_store: str) 
                                     "(2 of 3 stored)")
         with pytest.raises(UserError, match="no stored scan in scan group 'nightly-2'"):
             group_shards(store, "nightly-2")
+
+
+def test_a_group_of_two_platforms_is_refused_before_scanning_and_at_merge(isolated_store: str) -> None:
+    part = Assessment(tool=ToolInfo(version="test"), generated_at=datetime(2026, 6, 1, tzinfo=UTC),
+                      target="platform.yaml", maturity={}, evidence=[], sources=[])
+    with Store.open(isolated_store) as store:
+        store.save(part, config_key="acme", group_id="nightly-3", shard=(0, 2))
+        check_joins_group(store, "nightly-3", "acme", Shard(1, 2))  # the same run: welcome
+        check_joins_group(store, "nightly-4", "acme", Shard(1, 2))  # a new group: welcome
+        with pytest.raises(UserError) as error:
+            check_joins_group(store, "nightly-3", "other", Shard(1, 2))
+        assert str(error.value).startswith("scan group 'nightly-3' holds scans of another platform "
+                                           "config ('acme', scan ")
+        with pytest.raises(UserError, match="'nightly-3' holds shards of 2, not 3"):
+            check_joins_group(store, "nightly-3", "acme", Shard(1, 3))
+        store.save(part, config_key="other", group_id="nightly-3", shard=(1, 2))  # an older tool's
+        with pytest.raises(UserError, match="'nightly-3' mixes platform configs 'acme', 'other'"):
+            group_shards(store, "nightly-3")
 
 
 # -- shards merged == one scan, end to end -------------------------------------------------------

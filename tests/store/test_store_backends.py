@@ -3,6 +3,7 @@ it or nothing, how scans are named, and the one-line errors of every store comma
 
 from __future__ import annotations
 
+import json
 import zlib
 from datetime import timedelta
 from pathlib import Path
@@ -256,14 +257,26 @@ def test_a_bad_store_url_is_one_line() -> None:
 def test_an_empty_store_and_unknown_scans_are_one_line(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'empty.db'}"
     first_scan = "run `maturity-probe scan --config FILE` first"
-    assert error_of("history", "--store", store) == f"error: no stored scans: {first_scan}\n"
+    # no scans yet is an empty history (scripts read `{"scans": []}`), said on stderr
+    empty = run_cli("history", "--store", store, "--format", "json")
+    assert (empty.code, json.loads(empty.stdout), empty.stderr) == (0, {"scans": []}, "")
+    said = run_cli("history", "--store", store)
+    assert (said.code, said.stdout, said.stderr) == (0, "", f"no stored scans: {first_scan}\n")
     assert error_of("trend", "--store", store) == f"error: no stored scans: {first_scan}\n"
     assert error_of("trend", "--platform", "acme", "--store", store) == (
         f"error: no stored scans of acme: {first_scan}\n")
-    assert error_of("show", "--store", store) == "error: no stored scan for 'last' (the store has 0)\n"
-    assert error_of("diff", "--store", store) == "error: no stored scan for 'last' (the store has 0)\n"
+    assert error_of("show", "--store", store) == "error: no stored scan for 'last' (the store is empty)\n"
+    assert error_of("diff", "--store", store) == "error: no stored scan for 'last' (the store is empty)\n"
     with Store.open(store) as opened:
         only = opened.save(platform_assessment(), config_key="acme")
+    assert error_of("show", "--platform", "other", "--store", store) == (
+        "error: no stored scan of other for 'last' (platforms stored: acme)\n")
+    assert error_of("show", "last~1", "--store", store) == (
+        "error: no stored scan for 'last~1' (1 stored)\n")
+    assert error_of("show", "last~", "--store", store) == (
+        "error: scan 'last~': expected last or last~N, e.g. last~1\n")
+    assert error_of("show", "", "--store", store) == (
+        "error: no scan given: name one by its id (or a prefix), last or last~N\n")
     assert error_of("diff", "--store", store) == (
         f"error: no stored scan of acme before {only} to compare with: give two scans, diff A B\n")
     assert error_of("show", "nope", "--store", store) == "error: no stored scan 'nope'\n"

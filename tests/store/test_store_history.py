@@ -85,8 +85,8 @@ def test_history_lists_scans_newest_first_with_levels_systems_and_sources(
     assert [first in rows[1], second in rows[0]] == [True, True]
     assert "1 ok" in rows[0]
     other = run_cli("history", "--platform", "another-platform", "--store", store)
-    assert (other.code, other.stderr) == (
-        2, "error: no stored scans of another-platform: run `maturity-probe scan --config FILE` first\n")
+    assert (other.code, other.stdout, other.stderr) == (
+        0, "", "no stored scans of another-platform: run `maturity-probe scan --config FILE` first\n")
 
 
 def test_show_renders_a_stored_scan_like_audit(two_nights: tuple[Path, str, str, str]) -> None:
@@ -211,7 +211,7 @@ def test_gate_against_the_last_stored_scan(tmp_path: Path) -> None:
     assert f"stored scan {second}" in equal.stdout and equal.stdout.endswith("maturity gate passed\n")
     earlier = run_cli("gate", "--config", str(config), "--against", first, "--format", "markdown",
                       now=NIGHTS[2])
-    assert earlier.code == 1 and "### Regressions" in earlier.stdout
+    assert earlier.code == 1 and "### Why it failed" in earlier.stdout
 
     stored = as_json("history", "--format", "json")["scans"]
     assert [s["id"] for s in stored] == [second, first], "the gate stores no scan of its own"
@@ -240,3 +240,24 @@ def test_evidence_differences_are_split_per_system() -> None:
     assert (groups["fraud"].appeared, groups["fraud"].changed) == ([shared], [(kept, stronger)])
     assert (groups[None].appeared, groups[None].disappeared, groups[None].changed) == ([loose], [], [])
     assert EvidenceDiff().by_system() == {}
+
+
+def test_a_store_that_cannot_be_used_fails_before_any_source_is_read(tmp_path: Path) -> None:
+    config = churn_platform(tmp_path)
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database" * 100)
+    out = tmp_path / "out.json"
+    done = run_cli("scan", "--config", str(config), "--store", f"sqlite:///{garbage}",
+                   "-f", "json", "-o", str(out))
+    assert done.code == 2 and done.stderr.startswith("error: store sqlite:///")
+    assert "churn-repo" not in done.stderr, "no source was started"
+    assert not out.exists()
+
+
+def test_only_and_skip_that_leave_no_source_are_a_usage_error(tmp_path: Path) -> None:
+    config = churn_platform(tmp_path)
+    for flags in (["--skip", "churn-repo"], ["--only", "churn-repo", "--skip", "churn-repo"]):
+        done = run_cli("scan", "--config", str(config), *flags)
+        assert (done.code, done.stderr) == (2, f"error: --only/--skip leave no source of {config} "
+                                               "to scan\n")
+    assert as_json("history", "--format", "json")["scans"] == [], "nothing was stored"

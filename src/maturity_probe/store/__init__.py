@@ -302,16 +302,18 @@ class Store:
         whole ones unless `whole` is False: a shard saw part of the platform, the merged
         scan of its group counts instead. An id or prefix names any scan, shards too.
         """
+        if not reference.strip():
+            raise UserError("no scan given: name one by its id (or a prefix), last or last~N")
         if reference == "last" or reference.startswith("last~"):
-            back_text = reference.partition("~")[2] or "0"
+            back_text = "0" if reference == "last" else reference.partition("~")[2]
             if not back_text.isdigit():
                 raise UserError(f"scan {reference!r}: expected last or last~N, e.g. last~1")
             back = int(back_text)
             found = self.scans(config_key=config_key, limit=back + 1, whole=whole)
             if len(found) <= back:
                 where = f" of {config_key}" if config_key else ""
-                raise UserError(f"no stored scan{where} for {reference!r} "
-                                f"(the store has {len(found)})")
+                stored = f"{len(found)} stored{where}" if found else self._platforms_hint()
+                raise UserError(f"no stored scan{where} for {reference!r} ({stored})")
             return found[back].id
         from sqlalchemy import select
 
@@ -327,6 +329,13 @@ class Store:
             raise UserError(f"no stored scan {reference!r}" if not ids else
                             f"scan id {reference!r} is ambiguous (several scans start with it)")
         return str(ids[0])
+
+    def _platforms_hint(self) -> str:
+        """Which platforms the store holds scans of, for a message about another one."""
+        keys = sorted({r.config_key for r in self.scans(limit=500)})
+        if not keys:
+            return "the store is empty"
+        return "platforms stored: " + ", ".join(keys[:8]) + (", ..." if len(keys) > 8 else "")
 
     def record(self, scan_id: str) -> ScanRecord:
         """One stored scan's record (levels, sources) by its exact id."""
