@@ -376,10 +376,12 @@ def _read_assessment(path: Path) -> Assessment:
     """An assessment JSON written by `--format json` (`-` reads stdin)."""
     from pydantic import ValidationError
 
-    try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from exc
+    from maturity_probe import yamlio
+
+    if str(path) == "-":
+        text = yamlio.decode_text(sys.stdin.buffer.read(), "stdin")
+    else:
+        text = yamlio.read_text(path)  # UserError when unreadable or not UTF-8
     try:
         return Assessment.model_validate_json(text)
     except ValidationError as exc:

@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from maturity_probe import yamlio
 from maturity_probe.collectors import SourceConfig, collector_types, resolve_path
-from maturity_probe.errors import UserError
 
 
 class ConfigError(Exception):
@@ -144,11 +143,7 @@ def config_key(config: PlatformConfig) -> str:
 def load_config(file: Path) -> PlatformConfig:
     """Read and validate a platform config; every problem is reported, with its line."""
     try:
-        data = yamlio.load_file(file)
-    except FileNotFoundError as exc:
-        raise UserError(f"{file}: no such file") from exc
-    except OSError as exc:
-        raise UserError(f"{file}: cannot read: {exc.strerror}") from exc
+        data = yamlio.load_file(file)  # UserError when unreadable or not UTF-8
     except yamlio.YamlError as exc:
         raise ConfigError([f"{file}:{exc.line}: invalid YAML: {exc.message}"]) from exc
     if not isinstance(data, dict):

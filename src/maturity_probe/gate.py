@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from maturity_probe import yamlio
 from maturity_probe.assessment import SCHEMA_VERSION, Assessment, ModelMaturity, Status
 from maturity_probe.errors import UserError
 from maturity_probe.evidence import Evidence
@@ -52,10 +53,7 @@ class GateResult:
 
 def load_baseline(path: Path) -> Assessment:
     """A baseline written by `--write-baseline` or `--format json`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"baseline {path}: cannot read: {exc.strerror}") from exc
+    text = yamlio.read_text(path)  # UserError when unreadable or not UTF-8: a usage error
     try:
         baseline = Assessment.model_validate_json(text)
     except ValidationError as exc:

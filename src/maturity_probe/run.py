@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from maturity_probe.assessment import Assessment, Exemption
+from maturity_probe.assessment import Assessment
 from maturity_probe.collectors import (
     CollectContext,
     Collector,
@@ -25,7 +25,7 @@ from maturity_probe.errors import UserError
 from maturity_probe.evidence import Evidence, SourceStatus
 from maturity_probe.inference.correlate import correlate
 from maturity_probe.inference.engine import assess
-from maturity_probe.inference.exemptions import REPO_FILE, load_exemptions
+from maturity_probe.inference.exemptions import load_exemptions, repo_exemptions
 from maturity_probe.inference.rules import RuleSet
 from maturity_probe.progress import ScanProgress
 from maturity_probe.runner import Limits, run_sources
@@ -84,16 +84,18 @@ def audit_checkout(
     if not path.is_dir():
         raise UserError(f"{path}: not a directory (audit expects a checkout)")
     now = now or scan_clock()
-    if exemptions_file is None and (path / REPO_FILE).is_file():
-        exemptions_file = path / REPO_FILE
-    exemptions: list[Exemption] = []
+    warnings: list[str] = []
     if exemptions_file is not None:
         exemptions = load_exemptions(exemptions_file, rules)
+    else:
+        exemptions, warnings = repo_exemptions(path, rules)
     name = "repo"
     collector = RepoCollector(RepoSource(name=name, path=path), CollectContext(now=now))
     evidence, statuses = collect([collector])
-    return assess(rules, evidence, statuses, now=now, target=str(path), model_ids=models,
-                  exemptions=exemptions)
+    assessment = assess(rules, evidence, statuses, now=now, target=str(path), model_ids=models,
+                        exemptions=exemptions)
+    assessment.warnings.extend(warnings)
+    return assessment
 
 
 def remote_source(target: str) -> HostSource | None:

@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+from maturity_probe.errors import UserError
+
 MAX_YAML_BYTES = 2_000_000  # larger YAML files are generated artefacts, not configuration
 
 
@@ -112,9 +114,35 @@ def load_one(text: str) -> Any:
     return docs[0] if docs else None
 
 
+def read_text(path: Path) -> str:
+    """A file the user gave (config, rules, exemptions, an assessment) as text.
+
+    A file that cannot be read or is not UTF-8 raises UserError naming it (and the line of
+    the first bad byte), the one place every loader gets that from."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise UserError(f"{path}: no such file") from exc
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return decode_text(data, str(path))
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """UTF-8 `data` (a leading byte-order mark dropped) or UserError naming `name`."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UserError(f"{name}:{line}: not UTF-8 text") from exc
+
+
 def load_file(path: Path) -> Any:
-    """Load a configuration file; errors are YamlError naming the line."""
-    return load_one(path.read_text(encoding="utf-8"))
+    """Load one of the probe's own configuration files.
+
+    Errors: UserError when the file cannot be read or is not UTF-8, YamlError naming the
+    line when it is not valid YAML."""
+    return load_one(read_text(path))
 
 
 def line_of(node: Any, key: Any = None) -> int:

@@ -175,7 +175,7 @@ def test_an_exemptions_option_naming_a_missing_file(
     root = make_repo(FILES)
     missing = tmp_path / "exemptions.yml"
     assert_one_error(audit(monkeypatch, capsys, str(root), "--exemptions", str(missing)),
-                     f"{missing}: cannot read: No such file or directory")
+                     f"{missing}: no such file")
 
 
 def test_a_malformed_workflow_is_a_warning_and_the_audit_goes_on(

@@ -17,19 +17,37 @@ from typing import Any
 
 from maturity_probe import yamlio
 from maturity_probe.assessment import Exemption
+from maturity_probe.errors import UserError
 from maturity_probe.inference.rules import RulesError, RuleSet, did_you_mean
 
 REPO_FILE = ".maturity-probe.yml"
 
 
-def load_exemptions(file: Path, rules: RuleSet) -> list[Exemption]:
-    """Exemptions of one file; unknown targets or missing reasons raise RulesError."""
+def repo_exemptions(root: Path, rules: RuleSet) -> tuple[list[Exemption], list[str]]:
+    """The exemptions of an audited checkout's own REPO_FILE, and warnings.
+
+    The file comes with the audited repository: one that is not a text file at all (binary,
+    not UTF-8, unreadable, or a link out of the checkout) is a warning and the audit goes on
+    without it. A text file with mistakes is an error, like --exemptions, for its owners to fix.
+    """
+    file = root / REPO_FILE
+    if not file.is_file():
+        return [], []
+    if not file.resolve().is_relative_to(root.resolve()):
+        return [], [f"{file}: links out of the checkout; its exemptions are ignored"]
     try:
-        data = yamlio.load_file(file)
+        return load_exemptions(file, rules), []
+    except UserError as exc:
+        return [], [f"{exc}; its exemptions are ignored"]
+
+
+def load_exemptions(file: Path, rules: RuleSet) -> list[Exemption]:
+    """Exemptions of one file; unknown targets or missing reasons raise RulesError, an
+    unreadable or non-UTF-8 file UserError."""
+    try:
+        data = yamlio.load_file(file)  # UserError when unreadable or not UTF-8
     except yamlio.YamlError as exc:
         raise RulesError([f"{file}:{exc.line}: invalid YAML: {exc.message}"]) from exc
-    except OSError as exc:
-        raise RulesError([f"{file}: cannot read: {exc.strerror}"]) from exc
     if data is None:
         return []
     problems: list[str] = []

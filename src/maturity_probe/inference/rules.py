@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from maturity_probe import yamlio
+from maturity_probe.errors import UserError
 from maturity_probe.evidence import Strength
 from maturity_probe.resources import configs_dir
 
@@ -171,10 +172,8 @@ class _Reader:
         except yamlio.YamlError as exc:
             where = f"{file}:{exc.line}" if exc.line else str(file)
             self.problems.append(f"{where}: invalid YAML: {exc.message}")
-        except OSError as exc:
-            self.problems.append(f"{file}: cannot read: {exc.strerror}")
-        except UnicodeDecodeError:
-            self.problems.append(f"{file}: not UTF-8 text")
+        except UserError as exc:  # unreadable, or not UTF-8
+            self.problems.append(str(exc))
         return None
 
     def mapping(self, file: Path, node: Any, key: Any, what: str) -> dict[Any, Any] | None:

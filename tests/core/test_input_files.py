@@ -1,0 +1,157 @@
+"""Files a user hands the probe (platform config, rules, exemptions, a baseline, an
+assessment) and the audited repository's own `.maturity-probe.yml`: a file that is not
+UTF-8 text, a mistyped key or value, is one `error:` line naming the file and line with exit
+code 2 (for `gate`, never the 1 of a regression), or for the audited repository's file a
+warning, never a traceback."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import MakeRepo
+from maturity_probe.cli import main
+
+TRAIN = '''\
+"""Train the churn classifier on the prepared features."""
+import joblib
+import pandas as pd
+from sklearn.ensemble import GradientBoostingClassifier
+
+
+def main() -> None:
+    frame = pd.read_parquet("data/features.parquet")
+    model = GradientBoostingClassifier(n_estimators=300, max_depth=3)
+    model.fit(frame.drop(columns=["churned"]), frame["churned"])
+    joblib.dump(model, "models/churn.joblib")
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+FILES: dict[str, str | bytes] = {
+    "src/train.py": TRAIN,
+    "requirements.txt": "pandas==2.2.2\nscikit-learn==1.5.0\njoblib==1.4.2\n",
+}
+
+# Not UTF-8 at all: a gzip header and compressed-looking bytes where a JSON or YAML file is due.
+BINARY = bytes.fromhex("1f8b0800000000000003") + bytes(range(128, 256)) * 3
+
+EXEMPTIONS = """\
+exemptions:
+  - requirement: microsoft/l3-ab-testing
+    reason: batch-only model, scored nightly; no online serving to A/B test
+"""
+
+
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        *args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
+    """Run the CLI entry point in-process: (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["maturity-probe", *args])
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+    with pytest.raises(SystemExit) as done:
+        main()
+    out, err = capsys.readouterr()
+    code = done.value.code
+    return code if isinstance(code, int) else 1, out, err
+
+
+def assert_usage_error(result: tuple[int, str, str], *messages: str) -> None:
+    code, out, err = result
+    assert "Traceback" not in err
+    assert (code, out, err) == (2, "", "".join(f"error: {m}\n" for m in messages))
+
+
+# -- files that are not UTF-8 text ---------------------------------------------------------
+
+
+def test_a_binary_baseline_is_a_usage_error_not_a_regression(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_repo(FILES)
+    baseline = tmp_path / "baseline.json"
+    baseline.write_bytes(BINARY)
+    assert_usage_error(run(monkeypatch, capsys, "gate", str(root), "--baseline", str(baseline)),
+                       f"{baseline}:1: not UTF-8 text")
+
+
+def test_a_latin1_byte_in_a_config_comment_names_its_line(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_repo(FILES)
+    config = tmp_path / "platform.yaml"
+    config.write_bytes(b"name: churn-platform\nsources:\n  # \xe9quipe donn\xe9es\n"
+                       b"  - type: repo\n    name: churn\n    path: " + str(root).encode() + b"\n")
+    assert_usage_error(run(monkeypatch, capsys, "scan", "-c", str(config), "--no-store"),
+                       f"{config}:3: not UTF-8 text")
+    # the same file in UTF-8 scans
+    config.write_text(config.read_bytes().decode("latin-1"), encoding="utf-8")
+    code, out, err = run(monkeypatch, capsys, "scan", "-c", str(config), "--no-store", "-q",
+                         "-f", "json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["sources"][0]["name"] == "churn"
+
+
+def test_a_binary_exemptions_file_given_by_option_is_an_error(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_repo(FILES)
+    exemptions = tmp_path / "exemptions.yml"
+    exemptions.write_bytes(BINARY)
+    assert_usage_error(run(monkeypatch, capsys, "audit", str(root), "--exemptions", str(exemptions)),
+                       f"{exemptions}:1: not UTF-8 text")
+    missing = tmp_path / "absent.yml"
+    assert_usage_error(run(monkeypatch, capsys, "audit", str(root), "--exemptions", str(missing)),
+                       f"{missing}: no such file")
+
+
+def test_a_binary_exemptions_file_in_the_audited_repository_is_a_warning(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_repo({**FILES, ".maturity-probe.yml": BINARY})
+    code, out, err = run(monkeypatch, capsys, "audit", str(root), "-f", "json")
+    assert (code, err) == (0, "")
+    result = json.loads(out)
+    assert result["exemptions"] == []
+    assert result["warnings"] == [f"{root / '.maturity-probe.yml'}:1: not UTF-8 text; its "
+                                  "exemptions are ignored"]
+    assert result["maturity"]["microsoft"]["level"] >= 0
+
+    # the same repository with a text file: its exemption applies, no warning
+    (root / ".maturity-probe.yml").write_text(EXEMPTIONS)
+    code, out, err = run(monkeypatch, capsys, "audit", str(root), "-f", "json")
+    assert (code, err) == (0, "")
+    result = json.loads(out)
+    assert [e["target"] for e in result["exemptions"]] == ["microsoft/l3-ab-testing"]
+    assert result["warnings"] == []
+
+
+def test_a_binary_metrics_input_is_an_error_from_a_file_and_from_stdin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assessment = tmp_path / "assessment.json"
+    assessment.write_bytes(b'{"schema_version": "1.0",\n "target": "caf\xe9"}\n')
+    assert_usage_error(run(monkeypatch, capsys, "metrics", "--input", str(assessment)),
+                       f"{assessment}:2: not UTF-8 text")
+    assert_usage_error(run(monkeypatch, capsys, "metrics", "--input", "-", stdin=BINARY),
+                       "stdin:1: not UTF-8 text")
+
+
+def test_a_rules_file_that_is_not_utf8_is_reported_by_rules_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    rules = tmp_path / "house-rules"
+    rules.mkdir()
+    (rules / "capabilities.yaml").write_bytes(
+        b"capabilities:\n  house_tests:\n    title: Tests in CI \x96 our way\n")
+    assert_usage_error(run(monkeypatch, capsys, "rules", "check", str(rules)),
+                       f"{rules / 'capabilities.yaml'}:3: not UTF-8 text")
