@@ -29,6 +29,7 @@ RENOVATE_FILES = (
 GITLAB_SECURITY_TEMPLATES = re.compile(
     r"(?:Security|Jobs)/(?:SAST|Dependency-Scanning|Secret-Detection|Container-Scanning|DAST|"
     r"SAST-IaC)", re.IGNORECASE)  # fmt: skip
+GITLAB_CODE_QUALITY = re.compile(r"Jobs/Code-Quality|(?:^|/)Code-Quality\.gitlab-ci", re.IGNORECASE)
 ALERT_WORDS = re.compile(r"drift|alert|degrad|retrain|monitor|anomal", re.IGNORECASE)
 DATA_DIRS = {"data", "datasets", "dataset", "training-data", "training_data", "raw-data",
              "raw_data", "features"}  # fmt: skip
@@ -37,7 +38,8 @@ DATA_EXTENSIONS = (".dvc", ".csv", ".parquet", ".jsonl", ".tsv", ".feather", ".a
 ALL_GLOBS = (*CI_GLOBS, *DEPENDABOT_FILES, *RENOVATE_FILES)
 
 PURPOSE_SIGNALS = {
-    "test": ("ci.test_job", "runs tests or lint"),
+    "test": ("ci.test_job", "runs tests"),
+    "lint": ("ci.lint_job", "lints or type-checks the code"),
     "build": ("ci.build_job", "builds a release"),
     "data_validation": ("ci.data_validation_job", "validates data"),
     "train": ("ci.training_job", "trains a model"),
@@ -167,8 +169,28 @@ def pipelines(ctx: RepoContext) -> Iterator[Finding]:
 
 @detector(signals=["ci.test_job"], wants=CI_GLOBS)
 def test_jobs(ctx: RepoContext) -> Iterator[Finding]:
-    """Emits ci.test_job: CI jobs that run tests or linters (pytest, tox, ruff, make test ...)."""
+    """Emits ci.test_job: CI jobs that run tests (pytest, unittest, tox / nox test sessions,
+    make test, npm test, go test, mvn test ...). Linters alone are not tests."""
     yield from _purpose_findings(ctx, "test")
+
+
+@detector(signals=["ci.lint_job"], wants=CI_GLOBS)
+def lint_jobs(ctx: RepoContext) -> Iterator[Finding]:
+    """Emits ci.lint_job: CI jobs that lint, type-check or check formatting (ruff, flake8,
+    mypy, pre-commit, black --check, eslint, go vet, make lint ...); GitLab's Code Quality
+    template."""
+    yield from _purpose_findings(ctx, "lint")
+    for ci_file in ci_files(ctx):
+        for use in ci_file.uses:
+            if GITLAB_CODE_QUALITY.search(use.name):
+                yield Finding(
+                    signal="ci.lint_job",
+                    path=use.file,
+                    line=use.line,
+                    summary=f"{ci_file.path} includes GitLab's Code Quality job ({use.name})",
+                    attributes={"system": ci_file.system, "job": "code_quality",
+                                "reasons": [f"includes {use.name}"]},
+                )
 
 
 @detector(signals=["ci.build_job"], wants=CI_GLOBS)

@@ -239,6 +239,15 @@ class _Reader:
                     arguments = as_str(value.get("arguments"))
                     text = f"{runner} {as_str(value[key])} {arguments}".strip()
                     return [Command(text, path, line_of[key])]
+        command = as_str(value.get("command"))
+        if name == "dotnetcorecli" and command in ("test", "build", "publish", "pack"):
+            return [Command(f"dotnet {command}", path, line_of["command"])]
+        if name == "maven":  # goals default to `package`, Gradle's tasks to `build`
+            return [Command(f"mvn {as_str(value.get('goals')) or 'package'}", path, at)]
+        if name == "gradle":
+            return [Command(f"gradle {as_str(value.get('tasks')) or 'build'}", path, at)]
+        if name == "npm" and command == "custom":
+            return [Command(f"npm {as_str(value.get('customcommand'))}", path, at)]
         if name == "docker" and as_str(value.get("command") or "buildAndPush") in (
             "build", "buildAndPush"
         ):

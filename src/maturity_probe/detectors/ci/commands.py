@@ -11,6 +11,8 @@ at Makefile:4, which calls clf.fit at train.py:12"). Job names are never evidenc
 
 from __future__ import annotations
 
+import configparser
+import json
 import posixpath
 import re
 import shlex
@@ -25,7 +27,7 @@ from maturity_probe.pyfacts import PyFacts
 from maturity_probe.yamlio import as_dict, as_str
 
 PURPOSES = (
-    "test", "build", "data_validation", "train", "evaluate", "register", "deploy",
+    "test", "lint", "build", "data_validation", "train", "evaluate", "register", "deploy",
     "deploy_pipeline", "security",
 )  # fmt: skip
 MAX_FOLLOW = 4  # how deep scripts calling scripts are followed
@@ -46,10 +48,31 @@ SECURITY_TOOLS = {
     "semgrep": "Semgrep", "osv-scanner": "OSV-Scanner", "trufflehog": "TruffleHog",
     "checkov": "Checkov", "tfsec": "tfsec", "codeql": "CodeQL",
 }  # fmt: skip
+# Programs that run tests: the code is executed and checked against expectations.
 TEST_TOOLS = (
-    "pytest", "py.test", "tox", "nox", "ruff", "flake8", "pylint", "mypy", "pyright",
-    "pycodestyle", "pydocstyle", "nosetests", "unittest", "behave", "yamllint",
+    "pytest", "py.test", "nosetests", "unittest", "behave", "jest", "vitest", "mocha", "karma",
+    "jasmine", "ava", "ctest",
 )  # fmt: skip
+# Programs that only read the code (linters, formatters in check mode, type checkers): a
+# job running them checks style and types, it does not test what the code does.
+LINT_TOOLS = (
+    "ruff", "flake8", "pylint", "mypy", "pyright", "pycodestyle", "pydocstyle", "yamllint",
+    "pyflakes", "pytype", "eslint", "stylelint", "tsc", "hadolint", "shellcheck",
+    "golangci-lint", "markdownlint", "actionlint", "codespell", "vulture", "interrogate",
+    "sqlfluff", "ansible-lint", "tflint", "biome", "clang-tidy", "cpplint",
+)  # fmt: skip
+# Names of make targets, tox environments, nox sessions and npm scripts, used only when
+# what they run cannot be read (an opaque recipe, a tox.ini outside the repository).
+TEST_TASK_NAMES = {
+    "test", "tests", "unit", "unittest", "unittests", "unit-test", "unit-tests", "integration",
+    "integration-test", "integration-tests", "functional", "e2e", "smoke", "coverage", "cov",
+}  # fmt: skip
+LINT_TASK_NAMES = {
+    "lint", "linters", "linting", "style", "format", "fmt", "format-check", "check-format",
+    "typecheck", "type-check", "typing", "types", "mypy", "flake8", "ruff", "pylint", "pyright",
+    "pre-commit", "precommit", "static", "codestyle", "pep8", "black", "isort",
+}  # fmt: skip
+_PYTHON_ENV = re.compile(r"^(?:py|pypy)(?:\d+(?:\.\d+)?)?$")  # tox factors py, py311, pypy3
 # (action / orb / pipe / task name prefix, purpose, tool)
 KNOWN_USES: tuple[tuple[str, str, str | None], ...] = (
     ("github/codeql-action/", "security", "CodeQL"),
@@ -75,12 +98,21 @@ KNOWN_USES: tuple[tuple[str, str, str | None], ...] = (
     ("circleci/aws-ecr/build_and_push_image", "build", None),
     ("circleci/gcp-gcr/build-and-push-image", "build", None),
     ("atlassian/aws-ecr-push-image", "build", None),
-    ("astral-sh/ruff-action", "test", None),
-    ("chartboost/ruff-action", "test", None),
-    ("pre-commit/action", "test", None),
-    ("py-actions/flake8", "test", None),
+    ("astral-sh/ruff-action", "lint", "ruff"),
+    ("chartboost/ruff-action", "lint", "ruff"),
+    ("pre-commit/action", "lint", "pre-commit"),
+    ("py-actions/flake8", "lint", "flake8"),
+    ("psf/black", "lint", "black"),
+    ("jakebailey/pyright-action", "lint", "pyright"),
+    ("golangci/golangci-lint-action", "lint", "golangci-lint"),
+    ("github/super-linter", "lint", "Super-Linter"),
+    ("super-linter/super-linter", "lint", "Super-Linter"),
+    ("wearerequired/lint-action", "lint", None),
+    ("reviewdog/", "lint", "reviewdog"),
     ("circleci/python/test", "test", None),
-    ("publishtestresults", "test", None),
+    ("circleci/node/test", "test", None),
+    ("publishtestresults", "test", None),  # Azure: publishes the results of a test run
+    ("vstest", "test", None),
     ("azure/aml-deploy", "deploy", None),
 )
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -317,6 +349,8 @@ class Classifier:
             return [Hit("security", tool=SECURITY_TOOLS[program])]
         if program in TEST_TOOLS:
             return [Hit("test")]
+        if program in LINT_TOOLS:
+            return [Hit("lint", tool=program)]
         path = self.resolve(tokens[0], workdir)
         if path is not None:
             return self.run_file(path, workdir, depth)
@@ -353,6 +387,8 @@ class Classifier:
         script, rest = args[index], args[index + 1 :]
         if posixpath.basename(script) == "setup.py" and {"sdist", "bdist_wheel"} & set(rest):
             return [Hit("build")]
+        if posixpath.basename(script) in ("setup.py", "manage.py") and rest[:1] == ["test"]:
+            return [Hit("test")]  # `python setup.py test`, Django's `python manage.py test`
         path = self.resolve(script, workdir)
         if path is None:
             return []
@@ -362,8 +398,8 @@ class Classifier:
         alias = {"pip_audit": "pip-audit", "build": "python-build", "torch.distributed.run":
                  "torchrun", "torch.distributed.launch": "torchrun", "great_expectations":
                  "great_expectations", "unittest": "unittest"}.get(module, module)
-        if alias in _PROGRAMS or alias in SECURITY_TOOLS or alias in TEST_TOOLS or alias in (
-            _LAUNCHERS
+        if alias in _PROGRAMS or alias in SECURITY_TOOLS or alias in TEST_TOOLS or (
+            alias in LINT_TOOLS or alias in _LAUNCHERS
         ):
             return self.command([alias, *args], "", workdir, depth)
         path = self.module_file(module, [workdir, "", "src"])
@@ -486,16 +522,14 @@ class Classifier:
         path = next((p for n in names if (p := self.resolve(n, directory))), None)
         makefile = self.makefile(path) if path else None
         hits: dict[str, Hit] = {}
-        if makefile is not None:
-            wanted = targets or ([makefile.first_target] if makefile.first_target else [])
-            for target in wanted:
-                for hit in self.make_target(makefile, target, directory, depth, set()):
-                    hits.setdefault(hit.purpose, hit)
-        if "test" not in hits and any(
-            t in ("test", "tests", "lint", "check", "unit-test", "unittest", "typecheck")
-            for t in targets
-        ):
-            hits["test"] = Hit("test")  # `make test` is a test run even when the recipe is opaque
+        first = makefile.first_target if makefile else None
+        for target in targets or ([first] if first else []):
+            found = self.make_target(makefile, target, directory, depth, set()) if makefile else []
+            # `make test` / `make lint` say what they do even when the recipe is opaque;
+            # GNU's standard target `check` runs the self-tests
+            named = None if _checks(found) else task_purpose(target, check="test")
+            for hit in [*found, *([Hit(named)] if named else [])]:
+                hits.setdefault(hit.purpose, hit)
         return list(hits.values())
 
     def make_target(
@@ -788,26 +822,198 @@ class Classifier:
         return hits
 
     def js_build(self, args: list[str], line: str, workdir: str, depth: int) -> list[Hit]:
-        """npm / yarn / pnpm: `test`, `run lint` test; `run build` builds."""
+        """npm / yarn / pnpm scripts, judged by what package.json says they run; by their
+        name (`test`, `lint`, `build`) when it cannot be read."""
         positionals = [a for a in args if not a.startswith("-")]
-        script = positionals[1] if positionals[:1] == ["run"] and len(positionals) > 1 else (
-            positionals[0] if positionals else ""
-        )
-        if script in ("test", "lint", "check", "typecheck") or script.startswith("test:"):
-            return [Hit("test")]
-        return [Hit("build")] if script == "build" else []
+        if positionals[:1] in (["run"], ["run-script"]):
+            positionals = positionals[1:]
+        script = {"t": "test", "tst": "test"}.get(positionals[0], positionals[0]) if (
+            positionals) else ""
+        if not script or script in ("ci", "install", "i", "add", "exec", "x", "dlx"):
+            return []
+        path = self.resolve("package.json", workdir)
+        scripts = as_dict(_json(self.ctx.text(path) if path else None).get("scripts"))
+        text = as_str(scripts.get(script))
+        if NPM_PLACEHOLDER in text:
+            return []  # `npm init`'s "no test specified": nothing runs
+        if text:
+            found = [hit.nested(f"whose script `{script}` runs `{short(text, 60)}` ({path})")
+                     for _, _, hit in self.lines([(text, 0)], workdir, depth + 1)]
+            if found:
+                return found
+        elif script in TEST_TOOLS or script in LINT_TOOLS:  # `yarn jest`, `pnpm eslint .`
+            return self.command(positionals, line, workdir, depth)
+        named = task_purpose(script, check="lint")
+        return [Hit(named)] if named else [Hit("build")] if script == "build" else []
+
+    def npx(self, args: list[str], line: str, workdir: str, depth: int) -> list[Hit]:
+        """`npx --yes eslint .`: the package's program, as if run directly."""
+        return self.command(_drop_options(args, valued=("-p", "--package")), line, workdir, depth)
 
     def native_build(self, args: list[str], line: str, workdir: str, depth: int) -> list[Hit]:
-        """go / cargo: `test` tests, `build` builds."""
+        """go / cargo / dotnet: `test` tests, `vet` / `clippy` / `fmt --check` lint, `build`
+        builds."""
         first = args[0] if args else ""
-        return [Hit("test")] if first in ("test", "vet") else [Hit("build")] if first == "build" else []
-
-    def test_runner(self, args: list[str], line: str, workdir: str, depth: int) -> list[Hit]:
-        """`pre-commit run`, `coverage run -m pytest`, `black --check`, `isort --check`."""
-        checks = {"--check", "--check-only", "--diff"}
-        if args[:1] in (["run"], ["report"]) or checks & set(args):
+        if first == "test":
             return [Hit("test")]
-        return []
+        if first in ("vet", "clippy") or (
+            first in ("fmt", "format") and {"--check", "--verify-no-changes"} & set(args)
+        ):
+            return [Hit("lint", tool=first)]
+        return [Hit("build")] if first in ("build", "publish", "pack") else []
+
+    def pre_commit(self, args: list[str], line: str, workdir: str, depth: int) -> list[Hit]:
+        """`pre-commit run --all-files`: the hooks, mostly linters and formatters."""
+        return [Hit("lint", tool="pre-commit")] if args[:1] == ["run"] else []
+
+    def coverage(self, args: list[str], line: str, workdir: str, depth: int) -> list[Hit]:
+        """`coverage run -m pytest` runs tests; `coverage report` only reads their results."""
+        return [Hit("test")] if args[:1] == ["run"] else []
+
+    def tox(self, args: list[str], line: str, workdir: str, depth: int) -> list[Hit]:
+        """tox environments, judged by their `commands` in tox.ini; by their names (`lint`,
+        `py311`) when tox.ini cannot be read. Plain `tox` runs the envlist."""
+        envs: list[str] = []
+        for index, arg in enumerate(args):
+            flag, equals, value = arg.partition("=")
+            if flag in ("-e", "--env", "-f", "--factor") and not equals and index + 1 < len(args):
+                value = args[index + 1]
+            if flag in ("-e", "--env", "-f", "--factor"):
+                envs += [e.strip() for e in value.split(",") if e.strip() and "$" not in e]
+        path = self.resolve("tox.ini", workdir)
+        ini = _tox_ini(self.ctx.text(path)) if path else None
+        if not envs and ini is not None:
+            envs = _expand_braces(ini.get("tox", {}).get("envlist", "")) or ["testenv"]
+        if not envs:
+            return [Hit("test")]  # the envlist of an unreadable tox configuration
+        hits: dict[str, Hit] = {}
+        for env in envs:
+            commands = _tox_commands(ini, env) if ini is not None else []
+            found = [hit.nested(f"which runs tox environment `{env}` (`{short(text, 60)}`) "
+                                f"in {path}")
+                     for text, _, hit in self.lines([(c, 0) for c in commands], workdir, depth + 1)]
+            named = None if _checks(found) else task_purpose(env, check="test", python_envs=True)
+            for hit in [*found, *([Hit(named)] if named else [])]:
+                hits.setdefault(hit.purpose, hit)
+        return list(hits.values())
+
+    def nox(self, args: list[str], line: str, workdir: str, depth: int) -> list[Hit]:
+        """nox sessions, judged by the `session.run(...)` calls in noxfile.py; by their names
+        when it cannot be read. Plain `nox` runs every session."""
+        sessions: list[str] = []
+        noxfile = "noxfile.py"
+        index = 0
+        while index < len(args):
+            arg = args[index]
+            if arg in ("-s", "--session", "--sessions", "-e"):
+                index += 1
+                while index < len(args) and not args[index].startswith("-"):
+                    sessions.append(args[index])
+                    index += 1
+                continue
+            if arg in ("-f", "--noxfile") and index + 1 < len(args):
+                noxfile = args[index + 1]
+                index += 1
+            index += 1
+        path = self.resolve(noxfile, workdir)
+        facts = self.ctx.python(path) if path else None
+        if facts is None and not sessions:
+            return [Hit("test")]  # every session of a noxfile we cannot read
+        defined = [d for d in facts.definitions if d.owner is None and any(
+            dec.split(".")[-1] == "session" for dec in d.decorators)] if facts else []
+        wanted = {s.split("(")[0].split("-")[0] for s in sessions}  # `tests-3.11(django='5')`
+        hits: dict[str, Hit] = {}
+        for session in defined:
+            if wanted and session.name not in wanted:
+                continue
+            runs = [c for c in facts.calls if c.name.endswith(".run") and c.str_args
+                    and session.line <= c.line <= session.end_line] if facts else []
+            found = [hit.nested(f"which runs nox session `{session.name}` (`{short(text, 60)}` "
+                                f"at {path}:{run.line})")
+                     for run in runs
+                     for text in [" ".join(run.str_args)]
+                     for hit in self.command(_strip_prefixes(list(run.str_args)), text, workdir,
+                                             depth + 1)]
+            named = None if _checks(found) else task_purpose(session.name, check="test")
+            for hit in [*found, *([Hit(named)] if named else [])]:
+                hits.setdefault(hit.purpose, hit)
+        for name in sorted(wanted - {d.name for d in defined}):  # unreadable, or named otherwise
+            if purpose := task_purpose(name, check="test", python_envs=True):
+                hits.setdefault(purpose, Hit(purpose))
+        return list(hits.values())
+
+
+NPM_PLACEHOLDER = "Error: no test specified"
+
+
+def _json(text: str | None) -> dict[str, Any]:
+    try:
+        loaded = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _tox_ini(text: str | None) -> dict[str, dict[str, str]] | None:
+    """The sections of a tox.ini (values uninterpreted), or None when it cannot be read."""
+    if text is None:
+        return None
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    return {name: dict(parser[name]) for name in parser.sections()}
+
+
+def _expand_braces(text: str) -> list[str]:
+    """tox's envlist: `py{310,311}-unit, lint` -> py310-unit, py311-unit, lint."""
+    names: list[str] = []
+    for item in re.split(r",(?![^{]*\})|\n", text):
+        pending = [item.strip()]
+        while pending and len(names) < 50:
+            name = pending.pop(0)
+            brace = re.search(r"\{([^{}]*)\}", name)
+            if brace is None:
+                names += [name] if name else []
+                continue
+            pending += [name[: brace.start()] + option.strip() + name[brace.end():]
+                        for option in brace.group(1).split(",")]
+    return list(dict.fromkeys(names))
+
+
+def _tox_commands(ini: dict[str, dict[str, str]], env: str) -> list[str]:
+    """An environment's commands (its own section, else [testenv]'s), substitutions left
+    out: `{envpython} -m pytest {posargs}` -> `python -m pytest`."""
+    section = ini.get(f"testenv:{env}", {})
+    text = section.get("commands", ini.get("testenv", {}).get("commands", ""))
+    commands = []
+    for raw in text.replace("\\\n", " ").splitlines():
+        command = raw.strip().lstrip("-!").strip()
+        command = re.sub(r"\{env(?:python|bindir/python)\}", "python", command)
+        command = re.sub(r"\{[^{}]*\}/?", "", command).strip()
+        if command and not command.startswith("#"):
+            commands.append(command)
+    return commands
+
+
+def task_purpose(name: str, *, check: str | None, python_envs: bool = False) -> str | None:
+    """"test" or "lint" for a task named like one (`unit-tests`, `lint:py`, tox's `py311`).
+
+    Only for tasks whose commands cannot be read; `check` is what a bare `check` means
+    for this kind of task, and `python_envs` counts tox's `py311` factors as test runs.
+    """
+    lowered = name.lower()
+    for candidate in (lowered, *re.split(r"[-_:.]", lowered)):
+        if candidate in LINT_TASK_NAMES:
+            return "lint"
+        if candidate in TEST_TASK_NAMES or (python_envs and _PYTHON_ENV.match(candidate)):
+            return "test"
+    return check if lowered == "check" else None
+
+
+def _checks(hits: list[Hit]) -> bool:
+    return any(hit.purpose in ("test", "lint") for hit in hits)
 
 
 def _model_server_image(node: Any, depth: int) -> str | None:
@@ -884,6 +1090,18 @@ def _security_subcommand(tool: str, subcommands: tuple[str, ...]) -> Handler:
     return handler
 
 
+def _formatter_check(tool: str) -> Handler:
+    """`black --check`, `isort --check-only`, `prettier --check` lint; without the flag
+    they rewrite files."""
+
+    def handler(self: Classifier, args: list[str], line: str, workdir: str, depth: int) -> list[Hit]:
+        if {"--check", "--check-only", "--diff", "--list-different"} & set(args):
+            return [Hit("lint", tool=tool)]
+        return []
+
+    return handler
+
+
 _PROGRAMS: dict[str, Handler] = {
     "bash": Classifier.shell, "sh": Classifier.shell, "zsh": Classifier.shell,
     "source": Classifier.shell, ".": Classifier.shell,
@@ -904,8 +1122,11 @@ _PROGRAMS: dict[str, Handler] = {
     "mvn": Classifier.jvm_build, "gradle": Classifier.jvm_build, "gradlew": Classifier.jvm_build,
     "npm": Classifier.js_build, "yarn": Classifier.js_build, "pnpm": Classifier.js_build,
     "go": Classifier.native_build, "cargo": Classifier.native_build,
-    "pre-commit": Classifier.test_runner, "coverage": Classifier.test_runner,
-    "black": Classifier.test_runner, "isort": Classifier.test_runner,
+    "npx": Classifier.npx, "pnpx": Classifier.npx, "bunx": Classifier.npx,
+    "dotnet": Classifier.native_build, "tox": Classifier.tox, "nox": Classifier.nox,
+    "pre-commit": Classifier.pre_commit, "coverage": Classifier.coverage,
+    "black": _formatter_check("black"), "isort": _formatter_check("isort"),
+    "prettier": _formatter_check("prettier"),
     "safety": _security_subcommand("safety", ("check", "scan")),
     "snyk": _security_subcommand("Snyk", ("test", "monitor", "container", "code", "iac")),
     "codeql": _security_subcommand("CodeQL", ("database",)),
