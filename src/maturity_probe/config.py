@@ -145,7 +145,7 @@ def load_config(file: Path) -> PlatformConfig:
     try:
         data = yamlio.load_file(file)  # UserError when unreadable or not UTF-8
     except yamlio.YamlError as exc:
-        raise ConfigError([f"{file}:{exc.line}: invalid YAML: {exc.message}"]) from exc
+        raise ConfigError([f"{file}:{exc.line}: {exc.describe()}"]) from exc
     if not isinstance(data, dict):
         raise ConfigError([f"{file}:1: the config must be a mapping with a `sources:` list"])
     base = file.resolve().parent

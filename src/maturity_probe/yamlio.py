@@ -3,6 +3,11 @@
 Every YAML file the probe reads (repository CI files, manifests, rules, configs) goes
 through here, so that every message and every evidence locator can name a line.
 Only `yaml.SafeLoader` is used: no Python objects are ever constructed from input.
+
+A key given twice in one mapping is an error in the probe's own configuration files
+(`load_file`: a typo would otherwise be silently overridden). Files of a scanned repository
+(`load_all`) keep the last value, as most YAML tools do: real CI files and manifests
+contain such repeats and must still be read.
 """
 
 from __future__ import annotations
@@ -41,29 +46,50 @@ class LineList(list[Any]):
 class YamlError(ValueError):
     """A YAML document could not be read; `line` is 1-based (0 when unknown)."""
 
-    def __init__(self, message: str, line: int = 0) -> None:
+    def __init__(self, message: str, line: int = 0, *, syntax: bool = True) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+        self.syntax = syntax  # False: well-formed YAML the probe does not take (a repeated key)
+
+    def describe(self) -> str:
+        """The message for a `file:line: ` prefix."""
+        return f"invalid YAML: {self.message}" if self.syntax else self.message
 
 
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader building LineDict / LineList with 1-based line numbers."""
 
+    unique_keys = False  # True: a key written twice in one mapping is a YamlError
+
+
+class _UniqueKeyLineLoader(_LineLoader):
+    unique_keys = True
+
 
 def _construct_mapping(loader: _LineLoader, node: MappingNode) -> LineDict:
+    # Keys merged in from `<<: *anchor` may be overridden; keys written in the mapping itself
+    # may not (when unique_keys), so remember which key nodes those are before merging.
+    written = {id(key_node) for key_node, _ in node.value}
     loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
     mapping = LineDict()
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {}
+    written_lines: dict[Any, int] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
         try:
             hash(key)
         except TypeError as exc:
-            raise YamlError("unhashable mapping key", key_node.start_mark.line + 1) from exc
+            raise YamlError("unhashable mapping key", line) from exc
+        if loader.unique_keys and id(key_node) in written:
+            if key in written_lines:
+                raise YamlError(f"duplicate key {as_str(key)!r} (first on line "
+                                f"{written_lines[key]})", line, syntax=False)
+            written_lines[key] = line
         mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.key_lines[key] = key_node.start_mark.line + 1
+        mapping.key_lines[key] = line
     return mapping
 
 
@@ -91,12 +117,16 @@ _LineLoader.add_multi_constructor("!", _unknown_tag)
 _LineLoader.add_multi_constructor("tag:", _unknown_tag)
 
 
-def load_all(text: str) -> list[Any]:
-    """Parse every document of a YAML stream; raise YamlError with a line on bad input."""
+def load_all(text: str, *, unique_keys: bool = False) -> list[Any]:
+    """Parse every document of a YAML stream; raise YamlError with a line on bad input.
+
+    With `unique_keys`, a key written twice in one mapping is such an error; without, the
+    last one wins (files of scanned repositories)."""
     if len(text) > MAX_YAML_BYTES:
         raise YamlError(f"YAML larger than {MAX_YAML_BYTES // 1_000_000} MB, not read")
+    loader = _UniqueKeyLineLoader if unique_keys else _LineLoader
     try:
-        return [doc for doc in yaml.load_all(text, Loader=_LineLoader) if doc is not None]
+        return [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
@@ -108,9 +138,9 @@ def load_all(text: str) -> list[Any]:
         raise YamlError("YAML nested too deeply") from exc
 
 
-def load_one(text: str) -> Any:
+def load_one(text: str, *, unique_keys: bool = False) -> Any:
     """Parse a single-document YAML file (an empty file gives None)."""
-    docs = load_all(text)
+    docs = load_all(text, unique_keys=unique_keys)
     return docs[0] if docs else None
 
 
@@ -138,11 +168,11 @@ def decode_text(data: bytes, name: str) -> str:
 
 
 def load_file(path: Path) -> Any:
-    """Load one of the probe's own configuration files.
+    """Load one of the probe's own configuration files (a key written twice is an error).
 
     Errors: UserError when the file cannot be read or is not UTF-8, YamlError naming the
     line when it is not valid YAML."""
-    return load_one(read_text(path))
+    return load_one(read_text(path), unique_keys=True)
 
 
 def line_of(node: Any, key: Any = None) -> int:

@@ -155,3 +155,94 @@ def test_a_rules_file_that_is_not_utf8_is_reported_by_rules_check(
         b"capabilities:\n  house_tests:\n    title: Tests in CI \x96 our way\n")
     assert_usage_error(run(monkeypatch, capsys, "rules", "check", str(rules)),
                        f"{rules / 'capabilities.yaml'}:3: not UTF-8 text")
+
+
+# -- a key written twice ---------------------------------------------------------------------
+
+
+def platform_config(tmp_path: Path, root: Path, body: str) -> Path:
+    """A platform config whose `{root}` placeholders name the checkout."""
+    config = tmp_path / "platform.yaml"
+    config.write_text(body.replace("{root}", str(root)))
+    return config
+
+
+def test_a_key_written_twice_in_the_platform_config_is_an_error(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_repo(FILES)
+    config = platform_config(tmp_path, root, "name: churn-platform\nmodels: [microsoft]\n"
+                             "name: churn-platfrom\nsources:\n  - type: repo\n    name: churn\n"
+                             "    path: {root}\n")
+    assert_usage_error(run(monkeypatch, capsys, "scan", "-c", str(config), "--no-store"),
+                       f"{config}:3: duplicate key 'name' (first on line 1)")
+    config = platform_config(tmp_path, root, "sources:\n"
+                             "  - {type: repo, name: churn, path: {root}}\n"
+                             "  - {type: repo, name: r1, name: r2, path: {root}}\n")
+    assert_usage_error(run(monkeypatch, capsys, "scan", "-c", str(config), "--no-store"),
+                       f"{config}:3: duplicate key 'name' (first on line 3)")
+
+
+def test_keys_merged_from_an_anchor_may_be_overridden() -> None:
+    from maturity_probe import yamlio
+
+    text = ("defaults: &defaults\n  lookback_days: 30\n  scan_timeout_seconds: 120\n"
+            "prod:\n  <<: *defaults\n  lookback_days: 90\n")
+    loaded = yamlio.load_one(text, unique_keys=True)
+    assert loaded["prod"] == {"lookback_days": 90, "scan_timeout_seconds": 120}
+    with pytest.raises(yamlio.YamlError) as caught:
+        yamlio.load_one(text + "  lookback_days: 7\n", unique_keys=True)
+    assert (caught.value.line, caught.value.describe()) == (
+        7, "duplicate key 'lookback_days' (first on line 6)")
+
+
+def test_a_key_written_twice_in_rules_or_exemptions_is_an_error(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rules = tmp_path / "house-rules"
+    rules.mkdir()
+    (rules / "capabilities.yaml").write_text(
+        "capabilities:\n  house_tests:\n    title: Tests in CI, our way\n"
+        "    recommendation: Run the unit tests on every push.\n"
+        "    any_of:\n      - signal: ci.test_job\n    title: Tests in CI\n")
+    assert_usage_error(run(monkeypatch, capsys, "rules", "check", str(rules)),
+                       f"{rules / 'capabilities.yaml'}:7: duplicate key 'title' (first on line 3)")
+    root = make_repo({**FILES, ".maturity-probe.yml": EXEMPTIONS + "    reason: none\n"})
+    assert_usage_error(run(monkeypatch, capsys, "audit", str(root)),
+                       f"{root / '.maturity-probe.yml'}:4: duplicate key 'reason' (first on line 3)")
+
+
+# A real-world slip: `env:` given twice in one job. GitHub takes the file; so does the probe.
+TRAINING_WORKFLOW_WITH_A_REPEATED_KEY = """\
+name: weekly-training
+on:
+  schedule:
+    - cron: "0 3 * * 1"
+jobs:
+  train:
+    runs-on: ubuntu-latest
+    env:
+      DATA_PATH: data/features.parquet
+    env:
+      DATA_PATH: data/features-v2.parquet
+    steps:
+      - uses: actions/checkout@v4
+      - run: pip install -r requirements.txt
+      - run: python src/train.py
+"""
+
+
+def test_a_key_written_twice_in_a_scanned_repository_file_is_read_last_wins(
+    make_repo: MakeRepo,
+) -> None:
+    from conftest import by_signal, detect
+    from maturity_probe import yamlio
+
+    assert yamlio.load_one(TRAINING_WORKFLOW_WITH_A_REPEATED_KEY)["jobs"]["train"]["env"] == {
+        "DATA_PATH": "data/features-v2.parquet"}
+    root = make_repo({**FILES, ".github/workflows/train.yml": TRAINING_WORKFLOW_WITH_A_REPEATED_KEY})
+    [training] = by_signal(detect(root), "ci.training_job")
+    assert (training.path, training.line) == (".github/workflows/train.yml", 6)
+    assert by_signal(detect(root), "retrain.scheduled")

@@ -47,7 +47,7 @@ def load_exemptions(file: Path, rules: RuleSet) -> list[Exemption]:
     try:
         data = yamlio.load_file(file)  # UserError when unreadable or not UTF-8
     except yamlio.YamlError as exc:
-        raise RulesError([f"{file}:{exc.line}: invalid YAML: {exc.message}"]) from exc
+        raise RulesError([f"{file}:{exc.line}: {exc.describe()}"]) from exc
     if data is None:
         return []
     problems: list[str] = []

@@ -171,7 +171,7 @@ class _Reader:
             return yamlio.load_file(file)
         except yamlio.YamlError as exc:
             where = f"{file}:{exc.line}" if exc.line else str(file)
-            self.problems.append(f"{where}: invalid YAML: {exc.message}")
+            self.problems.append(f"{where}: {exc.describe()}")
         except UserError as exc:  # unreadable, or not UTF-8
             self.problems.append(str(exc))
         return None
