@@ -20,7 +20,7 @@ from maturity_probe.config import ConfigError, config_key, config_schema, load_c
 from maturity_probe.errors import UserError
 from maturity_probe.gate import EXIT_USAGE, GateResult, compare, load_baseline, parse_min_levels
 from maturity_probe.inference.rules import RulesError, RuleSet, load_rules
-from maturity_probe.outputs import RENDERERS, html, json_out, table
+from maturity_probe.outputs import RENDERERS, html, json_out, md, table
 from maturity_probe.outputs.files import write_atomic
 from maturity_probe.progress import ScanProgress
 from maturity_probe.progress import for_stderr as progress_for_stderr
@@ -352,11 +352,12 @@ def _gate_report(assessment: Assessment, base: Assessment | None, result: GateRe
         rows.append(f"{model.model}: level {qualifier}{model.level}{before} — {model.level_name}")
     verdict = result.verdict
     if fmt == GateFormat.markdown:
-        lines = [f"## maturity gate {verdict}", ""] + [f"- {r}" for r in rows]
+        # paths, names and reasons from the audited repository: escaped (outputs/md.py)
+        lines = [f"## maturity gate {verdict}", ""] + [f"- {md.text(r)}" for r in rows]
         if failures:
-            lines += ["", "### Why it failed", ""] + [f"- ✘ {f}" for f in failures]
+            lines += ["", "### Why it failed", ""] + [f"- ✘ {md.text(f)}" for f in failures]
         if notes:
-            lines += ["", "### Notes", ""] + [f"- {n}" for n in notes]
+            lines += ["", "### Notes", ""] + [f"- {md.text(n)}" for n in notes]
         return "\n".join(lines) + "\n"
     lines = [*rows, *(f"✘ {f}" for f in failures), *(f"• {n}" for n in notes),
              f"maturity gate {verdict}"]

@@ -120,7 +120,7 @@ def test_report_errors_are_one_line(tmp_path: Path, store_with_history: str) -> 
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     done = cli("report", "--store", empty)
     assert done.returncode == 2 and done.stderr == (
-        "error: no stored scan for 'last' (the store has 0)\n")
+        "error: no stored scan for 'last' (the store is empty)\n")
     done = cli("report", "--store", store_with_history, "--scan", "nope")
     assert done.returncode == 2 and done.stderr == "error: no stored scan 'nope'\n"
     done = cli("report", "--store", store_with_history, "-o", str(tmp_path / "no" / "r.html"))

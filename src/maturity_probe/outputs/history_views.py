@@ -13,6 +13,7 @@ from rich.table import Table
 from maturity_probe.assessment import Status
 from maturity_probe.evidence import Evidence
 from maturity_probe.history import Level, ScanDiff, ScanSide, Series, system_of
+from maturity_probe.outputs import md
 from maturity_probe.outputs.labels import STATUS_SYMBOL, STATUS_WORD, utc_timestamp
 from maturity_probe.store import PLATFORM_SCOPE, ScanRecord
 
@@ -133,37 +134,37 @@ def _system_title(system: str | None) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return md.text(text, table=True)
 
 
 def diff_markdown(diff: ScanDiff) -> str:
     """Markdown for a PR comment or a job summary: tables of levels and requirements."""
-    lines = [f"## maturity-probe {_cell(_header(diff))}", ""]
+    lines = [f"## maturity-probe {md.text(_header(diff))}", ""]
     if diff.empty:
         return "\n".join([*lines, "No differences."]) + "\n"
     if diff.levels:
         lines += ["### Levels", "", "| scope | model | before | after |", "| --- | --- | ---: | ---: |"]
-        lines += [f"| {_cell(scope_title(m.scope))} | {m.model} | {level_cell(m.before)} | "
+        lines += [f"| {_cell(scope_title(m.scope))} | {_cell(m.model)} | {level_cell(m.before)} | "
                   f"{level_cell(m.after)} |" for m in diff.levels]
         lines.append("")
     if diff.requirements:
         lines += ["### Requirements", "", "| scope | model | requirement | level | change | before "
                   "| after |", "| --- | --- | --- | ---: | --- | --- | --- |"]
-        lines += [f"| {_cell(scope_title(r.scope))} | {r.model} | {_cell(r.title)} | {r.level} | "
+        lines += [f"| {_cell(scope_title(r.scope))} | {_cell(r.model)} | {_cell(r.title)} | {r.level} | "
                   f"{CHANGE_SYMBOL[r.change]} {r.change} | {_status(r.before)} | {_status(r.after)} |"
                   for r in diff.requirements]
         lines.append("")
     ev = diff.evidence
     lines += ["### Evidence", "", f"{len(ev.appeared)} appeared, {len(ev.disappeared)} disappeared, "
               f"{len(ev.changed)} changed strength.", ""]
-    code = "`{}`".format
+    code, text = md.code, md.text
     for system, part in ev.by_system().items():
-        lines += [f"#### {_cell(_system_title(system))}", ""]
-        lines += _capped([f"{code(i.signal)} {_cell(i.subject)} {code(i.locator)} "
+        lines += [f"#### {text(_system_title(system))}", ""]
+        lines += _capped([f"{code(i.signal)} {text(i.subject)} {code(i.locator)} "
                           f"({i.strength.value})" for i in part.appeared], "- ➕ ")
-        lines += _capped([f"{code(i.signal)} {_cell(i.subject)} {code(i.locator)} "
+        lines += _capped([f"{code(i.signal)} {text(i.subject)} {code(i.locator)} "
                           f"({i.strength.value})" for i in part.disappeared], "- ➖ ")
-        lines += _capped([f"{code(a.signal)} {_cell(a.subject)} {code(a.locator)}: "
+        lines += _capped([f"{code(a.signal)} {text(a.subject)} {code(a.locator)}: "
                           f"{b.strength.value} → {a.strength.value}" for b, a in part.changed], "- 🔁 ")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -15,6 +15,7 @@ from typing import Any
 
 from maturity_probe.assessment import Assessment
 from maturity_probe.evidence import SourceState
+from maturity_probe.outputs import md
 from maturity_probe.outputs.gaps import REPOSITORY_SETTINGS, GapFinding, Place, describe, gap_findings
 from maturity_probe.outputs.labels import PROJECT_URL, utc_timestamp
 
@@ -40,10 +41,11 @@ def _where_note(place: Place) -> str:
 def _rule(finding: GapFinding) -> dict[str, Any]:
     req, model = finding.requirement, finding.model
     recommendation = req.recommendation or "See the maturity model's criterion."
-    markdown = (f"**{model.name}, level {req.level}: {req.title}**\n\n{recommendation}\n\n"
-                + (f"> {req.criterion}\n\n" if req.criterion else "")
-                + (f"Source: {model.source}\n\n" if model.source else "")
-                + _where_note(finding.place))
+    markdown = (f"**{md.text(model.name)}, level {req.level}: {md.text(req.title)}**\n\n"
+                f"{md.text(recommendation)}\n\n"
+                + (f"> {md.text(req.criterion)}\n\n" if req.criterion else "")
+                + (f"Source: {md.text(model.source)}\n\n" if model.source else "")
+                + md.text(_where_note(finding.place)))
     rule: dict[str, Any] = {
         "id": finding.rule_id,
         "name": req.id,
