@@ -161,7 +161,8 @@ class RepoCollector(Collector):
         findings = run_detectors(ctx)
         self.status.warnings.extend(ctx.warnings)
         for finding in findings:
-            yield self.from_finding(finding, subject, tree.label)
+            # the checkout itself is `.`: relative like every other path, never where it lies
+            yield self.from_finding(finding, subject, ".")
 
     def from_finding(self, finding: Finding, subject: str, root_label: str) -> Evidence:
         return finding_evidence(self, finding, subject, checkout_locator(finding, root_label))
