@@ -12,6 +12,7 @@ never in the file: entries name environment variables (`*_env`) or files (`*_fil
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,14 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+# Strict like the sources' fields (collectors.SourceConfig): `true` is not the number 1.
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
 class SystemSpec(BaseModel):
     """An ML system declared by hand: the subjects that belong together."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     repos: list[str] = Field(default_factory=list)
     models: list[str] = Field(default_factory=list)
@@ -44,7 +49,7 @@ class SystemSpec(BaseModel):
 class Concurrency(BaseModel):
     """How many sources a scan reads at once."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     total: int = Field(default=8, ge=1, le=64, description="Sources read at the same time, at most.")
     per_type: dict[str, int] = Field(
@@ -67,14 +72,16 @@ class Concurrency(BaseModel):
 class PlatformSettings(BaseModel):
     """Everything in the file besides `sources`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     name: str | None = Field(None, description="The platform's name: the key its scans are "
                              "stored under (default: the config file's absolute path).")
     systems: dict[str, SystemSpec] = Field(default_factory=dict)
     models: list[str] = Field(default_factory=list, description="Maturity models to assess.")
-    rules: Path | None = Field(None, description="Extra rules directory (like --rules).")
-    exemptions: Path | None = Field(None, description="Exemptions file (like --exemptions).")
+    # strict=False: a path is text in YAML
+    rules: Path | None = Field(None, strict=False, description="Extra rules directory (like --rules).")
+    exemptions: Path | None = Field(None, strict=False,
+                                    description="Exemptions file (like --exemptions).")
     concurrency: Concurrency = Field(default_factory=Concurrency)
 
 
@@ -110,8 +117,24 @@ def _problems(exc: ValidationError, file: Path, root: Any, prefix: tuple[Any, ..
             message = "unknown field"
         elif error["type"] == "missing":
             message = "required field missing"
+        elif error["type"] in _SCALAR_TYPE_ERRORS:
+            message += f" (got {_as_yaml(error['input'])})"
         lines.append(f"{file}:{line}: {field}: {message}")
     return lines
+
+
+# A scalar of the wrong type (`lookback_days: true`): the message says what was given.
+_SCALAR_TYPE_ERRORS = {"int_type", "float_type", "bool_type", "string_type"}
+
+
+def _as_yaml(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "true" if value is True else "false" if value is False else "null"
+    if isinstance(value, str):
+        return json.dumps(value[:40])
+    if isinstance(value, dict | list):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    return str(value)[:40]
 
 
 def _source(file: Path, entries: Any, index: int, entry: Any, base: Path,

@@ -246,3 +246,63 @@ def test_a_key_written_twice_in_a_scanned_repository_file_is_read_last_wins(
     [training] = by_signal(detect(root), "ci.training_job")
     assert (training.path, training.line) == (".github/workflows/train.yml", 6)
     assert by_signal(detect(root), "retrain.scheduled")
+
+
+# -- numbers are numbers ---------------------------------------------------------------------
+
+
+def test_config_numbers_are_strict_and_lookback_is_bounded(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_repo(FILES)
+    config = platform_config(tmp_path, root, """\
+concurrency:
+  total: true
+  per_type: {repo: "2"}
+sources:
+  - type: repo
+    name: churn
+    path: {root}
+    lookback_days: true
+  - type: repo
+    name: fraud
+    path: {root}
+    lookback_days: 1000000
+    scan_timeout_seconds: "60"
+  - type: kubernetes
+    name: deploy
+    manifests: {root}
+    page_size: 1.5
+""")
+    assert_usage_error(
+        run(monkeypatch, capsys, "scan", "-c", str(config), "--no-store"),
+        f"{config}:8: sources.0.lookback_days: Input should be a valid integer (got true)",
+        f"{config}:12: sources.1.lookback_days: Input should be less than or equal to 3650",
+        f"{config}:13: sources.1.scan_timeout_seconds: Input should be a valid number (got \"60\")",
+        f"{config}:17: sources.2.page_size: Input should be a valid integer (got 1.5)",
+        f"{config}:2: concurrency.total: Input should be a valid integer (got true)",
+        f"{config}:3: concurrency.per_type.repo: Input should be a valid integer (got \"2\")",
+    )
+    # the longest lookback, paths as text and a whole number for a float field are fine
+    config = platform_config(tmp_path, root, """\
+concurrency: {total: 2, per_type: {repo: 1}}
+sources:
+  - {type: repo, name: churn, path: {root}, lookback_days: 3650, scan_timeout_seconds: 60}
+""")
+    code, out, err = run(monkeypatch, capsys, "scan", "-c", str(config), "--no-store", "-q",
+                         "-f", "json")
+    assert (code, err) == (0, "")
+    assert [s["status"] for s in json.loads(out)["sources"]] == ["ok"]
+
+
+def test_the_config_schema_keeps_number_types_and_shows_the_lookback_bound() -> None:
+    from maturity_probe.config import config_schema
+
+    schema = config_schema()
+    for kind in ("repo", "mlflow", "kubernetes", "github"):
+        lookback = schema["$defs"][f"source_{kind}"]["properties"]["lookback_days"]
+        assert (lookback["type"], lookback["minimum"], lookback["maximum"]) == ("integer", 1, 3650)
+    repo = schema["$defs"]["source_repo"]["properties"]
+    assert repo["path"]["type"] == "string" and repo["scan_timeout_seconds"]["type"] == "number"
+    assert schema["$defs"]["Concurrency"]["properties"]["total"]["type"] == "integer"

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from maturity_probe import requestlog
 from maturity_probe.evidence import Evidence, SourceState, SourceStatus, Strength, evidence_id
@@ -32,19 +32,40 @@ def resolve_path(value: Path, base: Path | None) -> Path:
     return value if value.is_absolute() or base is None else base / value
 
 
-class SourceConfig(BaseModel):
-    """Fields every source entry has; each collector extends it with its own."""
+# Ten years: older activity says nothing about how a platform works now, and dates stay
+# well inside what datetime and the sources' APIs take (a million days overflowed).
+MAX_LOOKBACK_DAYS = 3650
 
-    model_config = ConfigDict(extra="forbid")
+
+class SourceConfig(BaseModel):
+    """Fields every source entry has; each collector extends it with its own.
+
+    Validation is strict for every collector's fields: `true` is not the number 1 and "30"
+    is not 30. YAML has no path type, so text is taken for Path fields (_paths_from_text).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     type: str
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    lookback_days: int = Field(default=90, ge=1)
+    lookback_days: int = Field(
+        default=90, ge=1, le=MAX_LOOKBACK_DAYS,
+        description=f"Days of history to read (runs, deployments, alerts), at most {MAX_LOOKBACK_DAYS}.",
+    )
     scan_timeout_seconds: float = Field(
         default=600, gt=0, le=86400,
         description="Longest time the whole source may take; then it is reported failed "
         "(timed out) and the scan goes on without it.",
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _paths_from_text(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if annotation is Path or Path in get_args(annotation):
+                return Path(value)
+        return value
 
     @staticmethod
     def base_dir(info: ValidationInfo) -> Path | None:
