@@ -43,6 +43,7 @@ from maturity_probe.inference.rules import (
     SignalClause,
     Where,
 )
+from maturity_probe.words import either
 
 _T = TypeVar("_T")
 
@@ -186,11 +187,13 @@ def _combine_all(outcomes: list[Outcome]) -> Outcome:
     return Outcome(Status.met, tuple(sorted({e for o in outcomes for e in o.evidence})))
 
 
-def _describe(outcome: Outcome) -> str | None:
+def _describe(outcome: Outcome, rules: RuleSet) -> str | None:
+    """Why a result is unknown or unmet, in words: an unmet one names what was looked for
+    by each signal's phrase (configs/signals.yaml), not by its id."""
     if outcome.status == Status.unknown:
         return "could not look: " + "; ".join(outcome.unknown_because)
     if outcome.status == Status.unmet and outcome.looked_for:
-        return "no evidence of " + ", ".join(outcome.looked_for)
+        return "nothing found that " + either(rules.signals[s].phrase for s in outcome.looked_for)
     return None
 
 
@@ -319,7 +322,7 @@ def _requirement(
         blocking=req.blocking,
         evidence=list(outcome.evidence),
         recommendation=recommendation,
-        reason=_describe(outcome),
+        reason=_describe(outcome, evaluator.rules),
     )
 
 
@@ -397,7 +400,7 @@ def assess(
             title=rules.capabilities[cap_id].title,
             status=outcome.status,
             evidence=list(outcome.evidence),
-            reason=_describe(outcome),
+            reason=_describe(outcome, rules),
         )
     warnings = [f"{s.name}: {w}" for s in sources for w in s.warnings]
     return Assessment(

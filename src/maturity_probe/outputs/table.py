@@ -64,7 +64,7 @@ def _detail(ids: list[str], reason: str | None, evidence: dict[str, Evidence],
         text.append("\n")
     if len(items) > len(shown):
         text.append(f"… and {len(items) - len(shown)} more (--explain)\n", style="dim")
-    if reason and not items and (explain or not reason.startswith("no evidence of")):
+    if reason and not items:
         text.append(reason, style="dim")
     return text
 
