@@ -306,3 +306,42 @@ def test_the_config_schema_keeps_number_types_and_shows_the_lookback_bound() -> 
     repo = schema["$defs"]["source_repo"]["properties"]
     assert repo["path"]["type"] == "string" and repo["scan_timeout_seconds"]["type"] == "number"
     assert schema["$defs"]["Concurrency"]["properties"]["total"]["type"] == "integer"
+
+
+# -- names that must name something ----------------------------------------------------------
+
+HOUSE_SIGNALS = """\
+signals:
+  house.canary_release:
+    description: A canary release step in the house deploy tool.
+    seed: "004 enterprise practices: progressive delivery"
+    phrase: releases to a canary first
+    emitted_by: {repo: declared, nosuchsource: active, githb: declared}
+"""
+
+
+def test_rules_check_rejects_an_unknown_source_type_in_emitted_by(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    rules = tmp_path / "house-rules"
+    rules.mkdir()
+    signals = rules / "signals.yaml"
+    signals.write_text(HOUSE_SIGNALS)
+    assert_usage_error(
+        run(monkeypatch, capsys, "rules", "check", str(rules)),
+        f"{signals}:6: unknown source type `nosuchsource` in `emitted_by` (known: github, gitlab, "
+        "kubernetes, mlflow, prometheus, repo, sagemaker)",
+        f"{signals}:6: unknown source type `githb` in `emitted_by` (did you mean `github`?)",
+    )
+    signals.write_text(HOUSE_SIGNALS.replace(", nosuchsource: active, githb: declared",
+                                             ", github: declared, kubernetes: active"))
+    code, out, err = run(monkeypatch, capsys, "rules", "check", str(rules))
+    assert (code, err) == (0, "") and out.startswith(f"{rules}: ok")
+
+
+def test_the_bundled_catalog_names_only_known_source_types() -> None:
+    from maturity_probe.collectors import collector_types
+    from maturity_probe.inference.rules import load_rules
+
+    emitters = {kind for spec in load_rules().signals.values() for kind in spec.emitted_by}
+    assert emitters <= set(collector_types()) and "repo" in emitters

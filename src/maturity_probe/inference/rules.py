@@ -161,6 +161,7 @@ class _Reader:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
+        self.emitters: list[tuple[str, str]] = []  # (source type, file:line) of `emitted_by` keys
 
     def problem(self, file: Path, node: Any, key: Any, message: str) -> None:
         line = yamlio.line_of(node, key)
@@ -219,6 +220,8 @@ class _Reader:
                 self.problem(file, spec, "emitted_by", "`emitted_by` must map source types to a strength")
             else:
                 for source_type, strength in raw.items():
+                    self.emitters.append((str(source_type),
+                                          f"{file}:{yamlio.line_of(raw, source_type)}"))
                     try:
                         emitted[str(source_type)] = Strength(strength)
                     except ValueError:
@@ -506,6 +509,17 @@ def check(rules: RuleSet) -> list[str]:
     return problems
 
 
+def _unknown_emitters(emitters: list[tuple[str, str]]) -> list[str]:
+    """`emitted_by` keys that are no source type: built-in or installed collectors. Only a
+    user's rules need it, and it imports every collector, so it is not run on the bundled ones."""
+    from maturity_probe.collectors import collector_types
+
+    kinds = dict.fromkeys(sorted(collector_types()))
+    return [f"{origin}: unknown source type `{kind}` in `emitted_by`"
+            + (did_you_mean(kind, kinds) or f" (known: {', '.join(kinds)})")
+            for kind, origin in emitters if kind not in kinds]
+
+
 def did_you_mean(name: str, known: dict[str, Any]) -> str:
     import difflib
 
@@ -563,7 +577,9 @@ def load_rules(extra: Path | None = None) -> RuleSet:
         found = [extra / "signals.yaml", extra / "capabilities.yaml"]
         if not any(p.is_file() for p in found) and not any((extra / "models").glob("*.y*ml")):
             raise RulesError([f"{extra}: no signals.yaml, capabilities.yaml or models/*.yaml"])
+        reader.emitters.clear()  # the bundled catalog's are checked by the tests
         _read_dir(reader, extra, rules)
+        reader.problems.extend(_unknown_emitters(reader.emitters))
     problems = reader.problems + check(rules)
     if problems:
         raise RulesError(problems)
