@@ -52,6 +52,16 @@ def scan_clock() -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def recorded(statuses: list[SourceStatus]) -> list[SourceStatus]:
+    """Source statuses as the assessment records them. A reproducible run (MATURITY_PROBE_NOW
+    set) records every duration as 0.0: measured times differ on every run, and its output
+    (a committed baseline, a golden file) must be the same bytes each time."""
+    if os.environ.get(NOW_ENV):
+        for status in statuses:
+            status.duration_seconds = 0.0
+    return statuses
+
+
 def check_models(rules: RuleSet, wanted: list[str]) -> list[str] | None:
     """The chosen model ids (None = all); an unknown id is a one-line user error."""
     for model_id in wanted:
@@ -92,8 +102,8 @@ def audit_checkout(
     name = "repo"
     collector = RepoCollector(RepoSource(name=name, path=path), CollectContext(now=now))
     evidence, statuses = collect([collector])
-    assessment = assess(rules, evidence, statuses, now=now, target=str(path), model_ids=models,
-                        exemptions=exemptions)
+    assessment = assess(rules, evidence, recorded(statuses), now=now, target=str(path),
+                        model_ids=models, exemptions=exemptions)
     assessment.warnings.extend(warnings)
     return assessment
 
@@ -154,7 +164,7 @@ def audit_target(
     kind = GitHubCollector if source.type == "github" else GitLabCollector
     collector = kind(source, CollectContext(now=now, secrets=config_secrets([source])))
     evidence, statuses = collect([collector])
-    return assess(rules, evidence, statuses, now=now, target=target, model_ids=models,
+    return assess(rules, evidence, recorded(statuses), now=now, target=target, model_ids=models,
                   exemptions=exemptions)
 
 
@@ -217,6 +227,6 @@ def scan_config(
     exemptions = load_exemptions(exemptions_file, rules) if exemptions_file else []
     limits = Limits(config.concurrency.total, config.concurrency.per_type)
     evidence, statuses = run_sources(collectors, limits, progress)
-    return assess(rules, evidence, statuses, now=now, target=str(config.file),
+    return assess(rules, evidence, recorded(statuses), now=now, target=str(config.file),
                   model_ids=models or config.models or None, exemptions=exemptions,
                   systems=correlate(evidence, config.systems))
