@@ -3,6 +3,7 @@ for credentials; and `scan --config` / `gate --config` around such a source."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import subprocess
@@ -32,6 +33,7 @@ from maturity_probe.collectors.repo import RepoCollector, RepoSource
 from maturity_probe.evidence import SourceState, Strength
 from maturity_probe.inference.engine import assess
 from maturity_probe.inference.rules import load_rules
+from support import serving
 
 # The servers and failure doubles are fixtures of this plugin (one per session).
 pytest_plugins = ["mlflow_server"]
@@ -262,3 +264,75 @@ def test_repo_source_and_failed_mlflow_report_at_least(make_repo: MakeRepo,
     assert gaps["l2-experiments-tracked"] == Status.unknown
     assert gaps["l2-models-versioned"] == Status.unknown
     assert gaps["l2-automated-training"] == Status.unknown
+
+
+# -- answers in MLflow's JSON, but not MLflow's ------------------------------------------------
+
+
+def answering(status: int, body: dict[str, object]) -> type[http.server.BaseHTTPRequestHandler]:
+    """A server answering every request with `status` and the JSON `body` (a proxy, an auth
+    plugin, something else on MLflow's port)."""
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = answer
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    return Answer
+
+
+@pytest.mark.parametrize(("status", "reason"), [
+    (401, "refused the request: HTTP 401 unauthenticated (check token_env or username_env/password_env)"),
+    (403, "refused the request: HTTP 403 permission denied for these credentials"),
+    (404, "has no such MLflow API endpoint (HTTP 404)"),
+])
+def test_a_refusal_without_an_mlflow_error_code_keeps_its_http_status(status: int, reason: str) -> None:
+    with serving(answering(status, {"message": "nope"})) as url:
+        _, failed = collect(url, max_retries=0)
+    assert (failed.status, failed.reason) == (SourceState.failed, f"{url} {reason}")
+
+
+def test_an_error_without_an_mlflow_error_code_names_its_status_and_message() -> None:
+    with serving(answering(409, {"message": "locked by the gateway\nsecond line"})) as url:
+        _, failed = collect(url, max_retries=0)
+    assert failed.reason == f"{url}: HTTP 409: locked by the gateway"
+    with serving(answering(400, {"error_code": "INVALID_PARAMETER_VALUE", "message": "bad filter"})) as url:
+        _, failed = collect(url, max_retries=0)
+    assert failed.reason == f"{url}: INVALID_PARAMETER_VALUE: bad filter"  # MLflow's own error
+
+
+def test_json_of_another_shape_is_not_an_mlflow_api() -> None:
+    with serving(answering(200, {"runs": 5, "registered_models": "x", "experiments": 7})) as url:
+        evidence, failed = collect(url, max_retries=0)
+    assert evidence == []
+    assert (failed.status, failed.reason) == (
+        SourceState.failed,
+        f"{url} did not answer experiments/search like an MLflow API (`experiments` is not a list)")
+    with serving(answering(200, {"experiments": [], "next_page_token": 3})) as url:
+        _, failed = collect(url, max_retries=0)
+    assert failed.reason == (f"{url} did not answer experiments/search like an MLflow API "
+                             "(`next_page_token` is not a string)")
+    # the same page over and over would never end
+    with serving(answering(200, {"registered_models": [], "next_page_token": "again"})) as url:
+        _, failed = collect(url, max_retries=0)
+    assert failed.status == SourceState.failed
+    assert failed.reason.endswith("like an MLflow API (the same page token twice)"), failed.reason
+
+
+def test_one_side_of_another_shape_makes_the_source_partial(mlflow_server: RunningMlflow) -> None:
+    registry = answering(200, {"registered_models": {"name": "churn"}, "model_versions": []})
+    with serving(registry) as url:
+        _, status = collect(mlflow_server.url, registry_uri=url, max_retries=0)
+    assert status.status == SourceState.partial
+    assert status.reason == (f"registry: {url} did not answer registered-models/search like an "
+                             "MLflow API (`registered_models` is not a list)")
+    assert set(REGISTRY_SIGNALS) <= set(status.unavailable_signals)

@@ -252,8 +252,9 @@ def _wildcard(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$", re.I)
 
 
-def describe_failure(exc: BaseException, url: str, timeout: int) -> str:
-    """One line saying why a request to `url` failed, from MLflow's and requests' errors."""
+def describe_failure(exc: BaseException, url: str, timeout: int, status: int | None = None) -> str:
+    """One line saying why a request to `url` failed, from MLflow's and requests' errors;
+    `status` is the HTTP status of the answer, when there was one."""
     import requests
 
     chain: list[BaseException] = []
@@ -266,8 +267,8 @@ def describe_failure(exc: BaseException, url: str, timeout: int) -> str:
         if isinstance(error, requests.exceptions.Timeout):
             return f"{url} did not answer within {timeout} s (timeout)"
         if isinstance(error, requests.exceptions.RetryError):
-            status = re.search(r"too many (\d{3}) error responses", text)
-            answer = f"HTTP {status.group(1)}" if status else "errors"
+            repeated = re.search(r"too many (\d{3}) error responses", text)
+            answer = f"HTTP {repeated.group(1)}" if repeated else "errors"
             return f"{url} answered {answer} (retries exhausted): not a working MLflow API"
         if isinstance(error, requests.exceptions.ConnectionError):
             if "refused" in text.lower():
@@ -277,8 +278,10 @@ def describe_failure(exc: BaseException, url: str, timeout: int) -> str:
             return f"cannot connect to {url}: network error"
         if isinstance(error, json.JSONDecodeError):
             return f"{url} answered with a page that is not JSON: not an MLflow API"
+    # the answer's own status first: MLflow derives one from the body's error_code, and a
+    # body without one (a proxy's, an auth plugin's) would read as HTTP 500 INTERNAL_ERROR
     http_status = getattr(exc, "get_http_status_code", None)
-    code = http_status() if callable(http_status) else None
+    code = status if status and status != 200 else http_status() if callable(http_status) else None
     if code == 401:
         return (f"{url} refused the request: HTTP 401 unauthenticated "
                 "(check token_env or username_env/password_env)")
@@ -286,6 +289,11 @@ def describe_failure(exc: BaseException, url: str, timeout: int) -> str:
         return f"{url} refused the request: HTTP 403 permission denied for these credentials"
     if code == 404:
         return f"{url} has no such MLflow API endpoint (HTTP 404)"
+    body = getattr(exc, "json", None)
+    if status and isinstance(body, dict) and not body.get("error_code"):
+        message = str(body.get("message") or "").strip()
+        detail = message.splitlines()[0][:200] if message else "an error without an MLflow error code"
+        return f"{url}: HTTP {status}: {detail}"
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"{url}: {first_line[:200]}"
 
@@ -316,15 +324,18 @@ class MlflowServer:
         with self._count_lock:
             self.requests += 1
         payload = {"json": body} if method == "POST" else {"params": body}
+        status: int | None = None
         try:
             response = self._rest.http_request(
                 host, f"{API}/{endpoint}", method, max_retries=self.config.max_retries,
                 backoff_factor=1, backoff_jitter=0.5, timeout=self.config.timeout_seconds, **payload)
-            if response.status_code != 200:
+            status = response.status_code
+            if status != 200:
                 self._rest.verify_rest_response(response, f"{API}/{endpoint}")
             answer = response.json()
         except Exception as exc:  # requests', MLflow's and JSON errors: each becomes one line
-            raise ServerError(describe_failure(exc, host.host, self.config.timeout_seconds)) from exc
+            raise ServerError(describe_failure(exc, host.host, self.config.timeout_seconds,
+                                               status)) from exc
         if not isinstance(answer, dict):
             raise ServerError(f"{host.host} answered JSON that is not an MLflow API response")
         return answer
@@ -339,8 +350,17 @@ class MlflowServer:
         token: str | None = None
         while True:
             answer = self._request(host, endpoint, method, {**body, "page_token": token} if token else body)
-            items.extend(convert(item) for item in _list(answer.get(key)) if isinstance(item, dict))
-            token = answer.get("next_page_token") or None
+            listed = answer.get(key, [])  # MLflow leaves out an empty list
+            next_token = answer.get("next_page_token") or None
+            if not isinstance(listed, list) or not isinstance(next_token, str | None):
+                wrong = f"`{key}` is not a list" if not isinstance(listed, list) else (
+                    "`next_page_token` is not a string")
+                raise ServerError(f"{host.host} did not answer {endpoint} like an MLflow API ({wrong})")
+            if next_token is not None and next_token == token:  # it would never end
+                raise ServerError(f"{host.host} did not answer {endpoint} like an MLflow API "
+                                  "(the same page token twice)")
+            items.extend(convert(item) for item in listed if isinstance(item, dict))
+            token = next_token
             if not token:
                 return items, False
             if limit is not None and len(items) >= limit:
