@@ -345,3 +345,28 @@ def test_the_bundled_catalog_names_only_known_source_types() -> None:
 
     emitters = {kind for spec in load_rules().signals.values() for kind in spec.emitted_by}
     assert emitters <= set(collector_types()) and "repo" in emitters
+
+
+def test_an_exemption_names_a_requirement_or_a_capability_not_both(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_repo({**FILES, ".maturity-probe.yml": """\
+exemptions:
+  - requirement: microsoft/l3-ab-testing
+    capability: progressive_delivery
+    reason: batch-only model, scored nightly; no online serving to A/B test
+  - capability: progressive_delivery
+    reson: batch-only model
+"""})
+    file = root / ".maturity-probe.yml"
+    assert_usage_error(
+        run(monkeypatch, capsys, "audit", str(root)),
+        f"{file}:3: an exemption names a `requirement` or a `capability`, not both",
+        f"{file}:6: unknown field `reson` in an exemption (expected: capability, reason, requirement)",
+    )
+    file.write_text(EXEMPTIONS + "  - capability: progressive_delivery\n"
+                    "    reason: batch-only model, nothing to deliver progressively\n")
+    code, out, err = run(monkeypatch, capsys, "audit", str(root), "-f", "json")
+    assert (code, err) == (0, "")
+    assert sorted(e["target"] for e in json.loads(out)["exemptions"]) == [
+        "capability:progressive_delivery", "microsoft/l3-ab-testing"]

@@ -21,6 +21,7 @@ from maturity_probe.errors import UserError
 from maturity_probe.inference.rules import RulesError, RuleSet, did_you_mean
 
 REPO_FILE = ".maturity-probe.yml"
+EXEMPTION_FIELDS = {"requirement", "capability", "reason"}
 
 
 def repo_exemptions(root: Path, rules: RuleSet) -> tuple[list[Exemption], list[str]]:
@@ -60,6 +61,16 @@ def load_exemptions(file: Path, rules: RuleSet) -> list[Exemption]:
         where = f"{file}:{line}"
         if not isinstance(item, dict):
             problems.append(f"{where}: each exemption must be a mapping")
+            continue
+        unknown = [key for key in item if key not in EXEMPTION_FIELDS]
+        for key in unknown:
+            problems.append(f"{file}:{yamlio.line_of(item, key)}: unknown field `{key}` in an "
+                            f"exemption (expected: {', '.join(sorted(EXEMPTION_FIELDS))})")
+        if "requirement" in item and "capability" in item:
+            problems.append(f"{file}:{yamlio.line_of(item, 'capability')}: an exemption names "
+                            "a `requirement` or a `capability`, not both")
+            continue
+        if unknown:
             continue
         reason = item.get("reason")
         if not isinstance(reason, str) or not reason.strip():
