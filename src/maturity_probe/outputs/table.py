@@ -27,9 +27,10 @@ MAX_EVIDENCE_SHOWN = 5
 def _model_panel(model: ModelMaturity, evidence: dict[str, Evidence], explain: bool) -> Panel:
     table = Table(show_header=True, header_style="bold", expand=True, show_lines=explain)
     table.add_column("L", justify="right", width=2)
-    table.add_column("Requirement", ratio=3)
+    # fold, never ellipsize: a locator (file:line, URL) is the point of a cell
+    table.add_column("Requirement", ratio=3, overflow="fold")
     table.add_column("Status", width=16)
-    table.add_column("Evidence / reason", ratio=4)
+    table.add_column("Evidence / reason", ratio=4, overflow="fold")
     for req in model.requirements:
         style = STATUS_STYLE[req.status]
         status = Text(f"{STATUS_SYMBOL[req.status]} {STATUS_WORD[req.status]}", style=style)
@@ -59,8 +60,8 @@ def _detail(ids: list[str], reason: str | None, evidence: dict[str, Evidence],
     shown = items if explain else items[:MAX_EVIDENCE_SHOWN]
     for item in shown:
         text.append(item.locator, style="cyan")
-        if explain:
-            text.append(f" [{item.signal}, {item.strength.value}] {item.summary}")
+        if explain:  # the locator on a line of its own: the first thing read, whole
+            text.append(f"\n[{item.signal}, {item.strength.value}] {item.summary}")
         text.append("\n")
     if len(items) > len(shown):
         text.append(f"… and {len(items) - len(shown)} more (--explain)\n", style="dim")
@@ -72,7 +73,7 @@ def _detail(ids: list[str], reason: str | None, evidence: dict[str, Evidence],
 def _sources(assessment: Assessment) -> Table:
     table = Table(title="Sources", title_justify="left", show_header=True, header_style="bold")
     for column in ("Source", "Type", "Status", "Evidence", "Duration", "Requests", "Reason"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     counts: dict[str, int] = {}
     for item in assessment.evidence:
         counts[item.source] = counts.get(item.source, 0) + 1
@@ -97,9 +98,9 @@ def _systems(assessment: Assessment) -> Table | None:
                if assessment.unassigned_evidence else None)
     table = Table(title="ML systems", title_justify="left", header_style="bold", caption=caption,
                   caption_justify="left")
-    table.add_column("System")
+    table.add_column("System", overflow="fold")
     for model in assessment.maturity.values():
-        table.add_column(model.name)
+        table.add_column(model.name, overflow="fold")
     table.add_column("Subjects")
     for system in assessment.systems.values():
         name = Text(system.name)
@@ -116,7 +117,7 @@ def _kpis(assessment: Assessment) -> Table | None:
         return None
     table = Table(title="KPIs", title_justify="left", header_style="bold")
     for column in ("Subject", "KPI", "Value"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for kpi in assessment.kpis:
         value = "n/a" if kpi.value is None else f"{kpi.value:g} {kpi.unit}".strip()
         table.add_row(kpi.subject, kpi.name, value)
