@@ -63,10 +63,14 @@ class RequestLog(logging.Handler):
         self.origins: dict[str, set[str]] = {}  # origin -> names of the sources using it
         self._state = threading.Lock()
 
-    def watch(self, source: Any, secrets: list[str]) -> None:
-        """Remember a source's secrets and the origins of the URLs in its config."""
+    def add_secrets(self, secrets: list[str]) -> None:
         with self._state:
             self.secrets = sorted(set(self.secrets) | {s for s in secrets if s})
+
+    def watch(self, source: Any, secrets: list[str]) -> None:
+        """Remember a source's secrets and the origins of the URLs in its config."""
+        self.add_secrets(secrets)
+        with self._state:
             for _, value in source:
                 origin = _origin(value) if isinstance(value, str) else None
                 if origin:
@@ -146,3 +150,9 @@ def watch(source: Any, secrets: list[str]) -> None:
     """Called for every source before it runs; nothing to do unless --verbose is on."""
     if _handler is not None:
         _handler.watch(source, secrets)
+
+
+def add_secrets(secrets: list[str]) -> None:
+    """Secrets a source learns while it runs (CollectContext.add_secrets)."""
+    if _handler is not None:
+        _handler.add_secrets(secrets)

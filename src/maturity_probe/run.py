@@ -6,7 +6,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from maturity_probe.assessment import Assessment
 from maturity_probe.collectors import (
@@ -28,6 +28,7 @@ from maturity_probe.inference.engine import assess
 from maturity_probe.inference.exemptions import load_exemptions, repo_exemptions
 from maturity_probe.inference.rules import RuleSet
 from maturity_probe.progress import ScanProgress
+from maturity_probe.redact import basic_credentials
 from maturity_probe.runner import Limits, run_sources
 
 if TYPE_CHECKING:
@@ -169,7 +170,9 @@ def audit_target(
 
 
 def config_secrets(sources: list[SourceConfig]) -> list[str]:
-    """Values of every credential the config points at, so they can be redacted anywhere."""
+    """Values of every credential the config points at, so they can be redacted anywhere,
+    with the forms they travel in: a basic-auth pair (named by username_env/password_env or
+    inside a URL) as the base64 of its `Authorization: Basic` header."""
     secrets = []
     for source in sources:
         for field, value in source:
@@ -177,7 +180,23 @@ def config_secrets(sources: list[SourceConfig]) -> list[str]:
                 secret = secret_from_env(value)
                 if secret:
                     secrets.append(secret)
+            elif isinstance(value, str) and "://" in value and (pair := _url_user(value)):
+                secrets += [pair[1], basic_credentials(*pair)]
+        user = secret_from_env(getattr(source, "username_env", None))
+        password = secret_from_env(getattr(source, "password_env", None))
+        if user and password:
+            secrets.append(basic_credentials(user, password))
     return secrets
+
+
+def _url_user(url: str) -> tuple[str, str] | None:
+    """The user and password written into a URL (None: none, or not a URL)."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return None
+    return (unquote(parts.username or ""), unquote(password)) if password else None
 
 
 def select_sources(config: PlatformConfig, only: list[str], skip: list[str]) -> list[SourceConfig]:

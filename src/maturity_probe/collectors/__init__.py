@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from maturity_probe import requestlog
 from maturity_probe.evidence import Evidence, SourceState, SourceStatus, Strength, evidence_id
-from maturity_probe.redact import redact
+from maturity_probe.redact import mentions_credentials, redact
 
 
 def resolve_path(value: Path, base: Path | None) -> Path:
@@ -120,6 +120,13 @@ class CollectContext:
         region key); collectors consult it while enumerating."""
         return self.shard is None or self.shard.owns(key)
 
+    def add_secrets(self, values: list[str]) -> None:
+        """Secrets a collector learns while it runs (a kubeconfig's token, say): hidden from
+        then on in every reason, warning, evidence and --verbose line of the scan."""
+        new = [value for value in values if value and value not in self.secrets]
+        self.secrets.extend(new)  # in place: sources of one scan share the list
+        requestlog.add_secrets(new)
+
 
 class Collector:
     """Base class: subclasses set `type`, `config_model` and implement `collect`."""
@@ -197,7 +204,8 @@ def scrubbed(item: Evidence, secrets: list[str]) -> Evidence:
     text = "\n".join([item.locator, item.summary, item.path or "", *item.links])
     if item.attributes:
         text += "\n" + repr(item.attributes)
-    if not _CREDENTIALS_IN_URL.search(text) and not any(s and s in text for s in secrets):
+    if (not _CREDENTIALS_IN_URL.search(text) and not any(s and s in text for s in secrets)
+            and not mentions_credentials(text)):
         return item
     return Evidence.model_validate({
         **item.model_dump(),

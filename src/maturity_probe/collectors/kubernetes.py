@@ -29,6 +29,9 @@ are left to their owner.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import gc
 import json
 import os
@@ -62,6 +65,7 @@ from maturity_probe.detectors.monitoring import AlertRule, model_label
 from maturity_probe.detectors.serving import mentions_model, served_objects
 from maturity_probe.evidence import Evidence, JsonValue, Strength
 from maturity_probe.filetree import Unreadable
+from maturity_probe.redact import basic_credentials
 from maturity_probe.yamlio import as_dict, as_list, as_str
 
 INSTALL_HINT = "the kubernetes collector needs `pip install 'maturity-probe[kubernetes]'`"
@@ -572,6 +576,33 @@ def client_configuration(config: KubernetesSource) -> Any:
     return configuration
 
 
+def loaded_credentials(configuration: Any) -> list[str]:
+    """The secrets the client loaded (from a kubeconfig, an exec or auth-provider plugin, or
+    the pod's account), in every form an answer could echo them: a token (without its
+    `Bearer` prefix), a basic-auth password and its base64 pair, a client key as PEM and as
+    the base64 of `client-key-data`."""
+    found: list[str] = []
+    for value in dict(getattr(configuration, "api_key", None) or {}).values():
+        header = str(value or "").strip()
+        scheme, _, credential = header.partition(" ")
+        found.append(credential.strip() or header)
+        if scheme.lower() == "basic" and credential:
+            with contextlib.suppress(binascii.Error, ValueError):
+                found.extend(base64.b64decode(credential.strip()).decode().split(":", 1)[1:])
+    user, password = getattr(configuration, "username", None), getattr(configuration, "password", None)
+    if password:
+        found += [str(password), basic_credentials(str(user or ""), str(password))]
+    key_file = getattr(configuration, "key_file", None)
+    if key_file:
+        with contextlib.suppress(OSError):
+            key = Path(key_file).read_bytes()
+            found += [key.decode(errors="replace").strip(), base64.b64encode(key).decode()]
+            # an echo may reflow a PEM: its base64 lines one by one
+            found += [line for line in key.decode(errors="replace").splitlines()
+                      if len(line) >= 16 and not line.startswith("-----")]
+    return [value for value in found if len(value) >= 4]
+
+
 # -- reading manifests ------------------------------------------------------------------------------
 def manifest_files(root: Path) -> list[Path]:
     if root.is_file():
@@ -1060,6 +1091,7 @@ class KubernetesCollector(Collector):
 
     def cluster_objects(self) -> tuple[list[Placed], dict[RunKey, RunStats]]:
         configuration = client_configuration(self.config)
+        self.ctx.add_secrets(loaded_credentials(configuration))  # before the first request
         reader = ClusterReader(self.config, configuration)
         try:
             listing, versions = reader.read()
@@ -1068,6 +1100,7 @@ class KubernetesCollector(Collector):
         finally:
             self.status.requests += reader.requests
             reader.close()
+            self.ctx.add_secrets(loaded_credentials(configuration))  # tokens refreshed meanwhile
         for resource, reason in listing.failed:
             self.partial(reason, list(resource.signals))
         runs = self.index_runs(listing)
