@@ -80,7 +80,7 @@ def test_a_rate_limit_too_far_away_stops_the_scan_cleanly(server: tuple[GitHubSt
     evidence, status, _ = scan(api, repos=["acme/churn-model", "acme/fraud-model",
                                            "acme/forecast-model"], max_concurrency=1,
                                max_rate_limit_wait=30)
-    assert status.status == SourceState.partial
+    assert status.status == SourceState.failed  # no repository could be read
     assert status.reason.startswith("rate limit: GitHub API rate limit used up until")
     assert "more than max_rate_limit_wait 30 s" in status.reason
     assert "3 of 3 repositories not scanned" in status.reason
@@ -89,7 +89,8 @@ def test_a_rate_limit_too_far_away_stops_the_scan_cleanly(server: tuple[GitHubSt
     assert len(refused) <= 2  # at most the repositories in progress asked once; then it stopped
     # the third repository was listed, never read
     assert [r.path for r in state.requests_for("acme/fraud-model")] == ["/repos/acme/fraud-model"]
-    assert "retrain.scheduled" in status.unavailable_signals
+    result = assess(RULES, evidence, [status], now=NOW, target="t")
+    assert result.capabilities["retraining_trigger"].status == "unknown"
 
 
 def test_a_missing_repository_is_reported_and_the_others_go_on(server: tuple[GitHubState, str]) -> None:
@@ -304,3 +305,62 @@ def test_an_unreachable_host_names_the_url_and_the_cause(monkeypatch: pytest.Mon
         _, status, _ = scan(f"http://127.0.0.1:{port}/api/v3", orgs=["acme"], timeout=0.2)
     assert status.reason == (f"cannot reach GitHub at http://127.0.0.1:{port}/api/v3/orgs/acme/repos: "
                              "timed out (no answer within 0.2 s)")
+
+
+def test_a_refused_only_repository_fails_the_source(server: tuple[GitHubState, str]) -> None:
+    state, api = server
+    state.fail(r"GET /repos/acme/churn-model$", 403, times=-1,
+               body={"message": "Resource not accessible by personal access token"})
+    evidence, status, _ = scan(api, repos=["acme/churn-model"])
+    assert evidence == []
+    assert (status.status, status.reason) == (SourceState.failed,
+                                              "acme/churn-model: access denied (HTTP 403)")
+    # a repository read, then refused: the same
+    state.faults.clear()
+    state.fail(r"GET /repos/acme/churn-model/git/trees/main$", 404, times=-1)
+    _, status, _ = scan(api, repos=["acme/churn-model"])
+    assert (status.status, status.reason) == (SourceState.failed,
+                                              "acme/churn-model: not found (HTTP 404)")
+    # an organisation none of whose repositories can be read
+    state.faults.clear()
+    state.fail(r"GET /repos/acme/[^/]+/git/trees/main$", 403, times=-1)
+    _, status, _ = scan(api, orgs=["acme"])
+    assert status.status == SourceState.failed
+    assert status.reason == "; ".join(f"acme/{name}: access denied (HTTP 403)" for name in
+                                      ("churn-model", "forecast-model", "fraud-model", "web-frontend"))
+
+
+def test_the_request_counts_say_what_the_requests_read(server: tuple[GitHubState, str]) -> None:
+    state, api = server
+    evidence, status, collector = scan(api, repos=["acme/churn-model", "acme/gone"])
+    assert status.status == SourceState.partial
+    ledger = collector.ledger
+    files = ledger.total("files")
+    assert ledger.for_repo("acme/gone", "files") == 1  # its metadata: 404
+    assert status.reason == (
+        "acme/gone: not found (HTTP 404); 1 repository scanned, "
+        f"{status.requests} requests: 0 listing, {files} for files and history "
+        f"({files:.1f} per repository, {collector.files_fetched} files read), "
+        f"{ledger.total('host')} for host data")
+    assert status.requests == len(state.paths()) == files + ledger.total("host")
+    assert evidence
+
+
+def test_a_shard_that_reads_no_repository_is_partial_not_failed(server: tuple[GitHubState, str]) -> None:
+    from maturity_probe.collectors import Shard
+
+    _, api = server
+    names = ["acme/churn-model", "acme/gone"]
+    unsharded = scan(api, repos=["acme/gone"])[1]
+    assert unsharded.status == SourceState.failed
+    # shard 0 of 2 owns no readable repository (github:acme/churn-model is shard 1's): the
+    # other shard reads its own, and the merged status takes the worst of the shards'
+    source = GitHubSource.model_validate({"type": "github", "name": "gh", "base_url": api,
+                                          "repos": names})
+    statuses = []
+    for index in range(2):
+        collector = GitHubCollector(source, CollectContext(now=NOW, shard=Shard(index, 2)))
+        statuses.append(run_collector(collector)[1])
+    assert [s.status for s in statuses] == [SourceState.partial, SourceState.partial]
+    assert statuses[0].reason.startswith("acme/gone: not found (HTTP 404); 0 repositories scanned")
+    assert "1 repository scanned" in statuses[1].reason

@@ -71,7 +71,7 @@ def test_a_rate_limit_too_far_away_stops_cleanly(server: tuple[GitLabState, str]
                headers={"Retry-After": "600"})
     evidence, status, _ = scan(url, groups=["data-science"], max_rate_limit_wait=60,
                                max_concurrency=1)
-    assert status.status == SourceState.partial
+    assert status.status == SourceState.failed  # no project could be read
     assert ("rate limit: GitLab asks to wait 600 s (secondary rate limit, HTTP 429), more than "
             "max_rate_limit_wait 60 s") in status.reason
     assert "2 of 2 repositories not scanned" in status.reason
@@ -190,3 +190,17 @@ def test_an_unreachable_instance_names_the_url_and_the_cause(monkeypatch: pytest
         f"cannot reach GitLab at http://127.0.0.1:{port}/api/v4/groups/data-science/projects: "
         "connection refused")
     assert "glpat" not in status.reason
+
+
+def test_a_missing_only_project_fails_the_source(server: tuple[GitLabState, str]) -> None:
+    state, url = server
+    evidence, status, _ = scan(url, projects=["data-science/gone"])
+    assert evidence == []
+    assert (status.status, status.reason) == (SourceState.failed,
+                                              "data-science/gone: not found (HTTP 404)")
+    state.fail(r"GET /api/v4/projects/\d+/repository/tree$", 403, times=-1,
+               body={"message": "403 Forbidden"})
+    _, status, _ = scan(url, groups=["data-science"])
+    assert (status.status, status.reason) == (
+        SourceState.failed, "data-science/fraud: access denied (HTTP 403); "
+                            "data-science/nlp/sentiment: access denied (HTTP 403)")

@@ -8,9 +8,12 @@ environments, protection, releases. The file detectors' findings become Evidence
 succeeded in the lookback window) and the host adds evidence of its own.
 
 A repository that cannot be read (404, 403, repeated 5xx, an answer that is not the host's
-API) is reported in the source status and the others go on; a refused token fails the
-source with one line; a rate limit that would make the scan wait longer than
-`max_rate_limit_wait` stops it cleanly, keeping what was read and marking the rest unknown.
+API) is reported in the source status and the others go on (the source is `partial`); when
+no repository at all could be read, the source is `failed` with those reasons (a shard
+of a sharded scan stays `partial`: other shards may read theirs). A refused
+token fails the source with one line; a rate limit that would make the scan wait longer
+than `max_rate_limit_wait` stops it cleanly, keeping what was read and marking the rest
+unknown.
 
 An answer the client library cannot read (a proxy's HTML login page, JSON of another
 shape) makes it raise whatever its parsing hit (KeyError, TypeError, its parse error).
@@ -521,16 +524,22 @@ class HostCollector(Collector):
                 + (f", e.g. {example}" if example else "")
                 + "); that evidence is missing there"
             )
+        # Nothing of this source was read: it failed. A shard cannot tell (the other shards
+        # may read theirs, and merged statuses take the worst): it stays partial.
+        if problems and not self.scanned and self.ctx.shard is None:
+            raise SourceError("; ".join(problems))
         if problems:
             self.partial("; ".join(problems), sorted(self.signals()))
-        files = self.ledger.total("files")
-        per_repo = files / self.scanned if self.scanned else 0.0
+        # the ledger counts requests by what they read: listings, a repository's files and
+        # history (its tree, blobs, commits, metadata), what only the host knows (runs ...)
+        files, total = self.ledger.total("files"), self.ledger.total()
+        per_repo = (f" ({files / self.scanned:.1f} per repository, {self.files_fetched} files read)"
+                    if self.scanned else "")
         summary = (
             f"{self.scanned} repositor{'y' if self.scanned == 1 else 'ies'} scanned, "
-            f"{self.ledger.total()} requests: "
-            f"{self.ledger.total('listing')} listing, {files} file evidence "
-            f"({per_repo:.1f} per repository, {self.files_fetched} files read), "
-            f"{self.ledger.total('host')} host evidence"
+            f"{total} request{'' if total == 1 else 's'}: "
+            f"{self.ledger.total('listing')} listing, {files} for files and history{per_repo}, "
+            f"{self.ledger.total('host')} for host data"
         )
         if self.policy.waited:
             summary += f", {self.policy.waited:.0f} s waited for rate limits and retries"
