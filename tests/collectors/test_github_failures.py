@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from github_server import GitHubState, running
+from github_server import DOCS, GitHubState, running
 from host_repos import NOW, github_org
 
 from maturity_probe.collectors import CollectContext, run_collector
@@ -364,3 +364,37 @@ def test_a_shard_that_reads_no_repository_is_partial_not_failed(server: tuple[Gi
     assert [s.status for s in statuses] == [SourceState.partial, SourceState.partial]
     assert statuses[0].reason.startswith("acme/gone: not found (HTTP 404); 0 repositories scanned")
     assert "1 repository scanned" in statuses[1].reason
+
+
+def test_a_token_variable_named_in_the_config_must_be_set(server: tuple[GitHubState, str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    state, api = server
+    monkeypatch.delenv("NOPE_UNSET", raising=False)
+    evidence, status, _ = scan(api, orgs=["acme"], token_env="NOPE_UNSET")
+    assert evidence == []
+    assert (status.status, status.reason) == (
+        SourceState.failed, "environment variable NOPE_UNSET is not set (named in the config)")
+    assert state.paths() == []  # nothing was asked of GitHub
+
+
+def test_the_default_token_variable_unset_reads_public_repositories_anonymously(
+        server: tuple[GitHubState, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    state, api = server
+    monkeypatch.delenv("GITHUB_TOKEN")
+    evidence, status, _ = scan(api, repos=["acme/churn-model"])
+    assert status.status == SourceState.ok, status.reason
+    assert status.warnings == ["environment variable GITHUB_TOKEN is not set: unauthenticated "
+                               "requests, public repositories only"]
+    assert any(e.signal == "retrain.scheduled" and e.strength == Strength.verified for e in evidence)
+    assert "POST /graphql" not in state.paths()  # GitHub's GraphQL API needs a token
+    # a GitHub that wants a token says so
+    state.fail(r"GET /repos/acme/churn-model$", 401, times=-1,
+               body={"message": "Requires authentication", "documentation_url": DOCS})
+    _, status, _ = scan(api, repos=["acme/churn-model"])
+    assert (status.status, status.reason) == (
+        SourceState.failed, "authentication refused (HTTP 401): environment variable GITHUB_TOKEN "
+                            "is not set, the requests were unauthenticated")
+    # token_env: null reads anonymously on purpose: no warning
+    state.faults.clear()
+    _, status, _ = scan(api, repos=["acme/churn-model"], token_env=None)
+    assert (status.status, status.warnings) == (SourceState.ok, [])

@@ -204,3 +204,23 @@ def test_a_missing_only_project_fails_the_source(server: tuple[GitLabState, str]
     assert (status.status, status.reason) == (
         SourceState.failed, "data-science/fraud: access denied (HTTP 403); "
                             "data-science/nlp/sentiment: access denied (HTTP 403)")
+
+
+def test_an_unset_token_variable_named_in_the_config_is_said_so(
+        server: tuple[GitLabState, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    state, url = server
+    monkeypatch.delenv("NOPE_UNSET", raising=False)
+    _, status, _ = scan(url, groups=["data-science"], token_env="NOPE_UNSET")
+    assert (status.status, status.reason) == (
+        SourceState.failed, "environment variable NOPE_UNSET is not set (named in the config)")
+    assert state.paths() == []
+    # the default variable unset: anonymous; an instance that wants a token says so
+    monkeypatch.delenv("GITLAB_TOKEN")
+    state.fail(r"GET /api/v4/groups/data-science/projects$", 401, times=-1,
+               body={"message": "401 Unauthorized"})
+    _, status, _ = scan(url, groups=["data-science"])
+    assert (status.status, status.reason) == (
+        SourceState.failed, "authentication refused (HTTP 401): environment variable GITLAB_TOKEN "
+                            "is not set, the requests were unauthenticated")
+    assert status.warnings == ["environment variable GITLAB_TOKEN is not set: unauthenticated "
+                               "requests, public repositories only"]

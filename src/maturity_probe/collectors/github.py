@@ -75,7 +75,11 @@ class GitHubSource(HostSource):
 
     type: Literal["github"] = "github"
     base_url: str = Field(default=DEFAULT_API, description="API root; GitHub Enterprise: https://HOST/api/v3")
-    token_env: str | None = Field(default="GITHUB_TOKEN", description="Environment variable with the token.")
+    token_env: str | None = Field(
+        default="GITHUB_TOKEN",
+        description="Environment variable with the token. Named here, it must be set; left "
+        "out and unset, or null, the source reads anonymously (public repositories only).",
+    )
     orgs: list[str] = Field(default_factory=list, description="Organisations to scan entirely.")
     repos: list[str] = Field(default_factory=list, description="Single repositories, owner/name.")
 

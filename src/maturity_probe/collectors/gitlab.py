@@ -68,7 +68,11 @@ class GitLabSource(HostSource):
 
     type: Literal["gitlab"] = "gitlab"
     url: str = Field(default="https://gitlab.com", description="The GitLab instance.")
-    token_env: str | None = Field(default="GITLAB_TOKEN", description="Environment variable with the token.")
+    token_env: str | None = Field(
+        default="GITLAB_TOKEN",
+        description="Environment variable with the token. Named here, it must be set; left "
+        "out and unset, or null, the source reads anonymously (public projects only).",
+    )
     groups: list[str] = Field(default_factory=list, description="Groups to scan, subgroups included.")
     projects: list[str] = Field(default_factory=list, description="Single projects, group/project.")
 

@@ -80,7 +80,11 @@ MODEL_DEPLOY_SIGNALS = frozenset({
 class HostSource(SourceConfig):
     """Fields shared by the `github` and `gitlab` sources."""
 
-    token_env: str | None = Field(default=None, description="Environment variable holding the API token.")
+    token_env: str | None = Field(
+        default=None,
+        description="Environment variable holding the API token. Named here, it must be set; "
+        "null reads anonymously (public repositories only).",
+    )
     include: list[str] = Field(
         default_factory=list,
         description="Only the repositories of the organisations / groups whose name or full "
@@ -230,7 +234,11 @@ class HostCollector(Collector):
             host=self.host_name,
         )
         self.since = ctx.now - timedelta(days=config.lookback_days)
-        self.token_env = config.token_env or self.default_token_env
+        # A variable named in the config must be set; the default one may be unset (a
+        # warning, then anonymous reads of public repositories); null: anonymous on purpose.
+        self.token_env_named = "token_env" in config.model_fields_set
+        self.token_env: str | None = (config.token_env if self.token_env_named
+                                      else config.token_env or self.default_token_env)
         self.token: str | None = None
         self.problems: list[str] = []
         self._step_failures: Counter[str] = Counter()
@@ -333,9 +341,12 @@ class HostCollector(Collector):
         self.token = secret_from_env(self.token_env)
         if self.token:
             self.ctx.secrets.append(self.token)
-        else:
+        elif self.token_env and self.token_env_named:
+            raise SourceError(f"environment variable {self.token_env} is not set (named in the config)")
+        elif self.token_env:
             self.status.warnings.append(
-                f"{self.token_env} is not set: unauthenticated requests, public repositories only"
+                f"environment variable {self.token_env} is not set: unauthenticated requests, "
+                "public repositories only"
             )
         try:
             self.connect()
@@ -382,7 +393,13 @@ class HostCollector(Collector):
         return str(malformed) if malformed is not None else None
 
     def auth_refused(self) -> str:
-        return f"authentication refused (HTTP 401): check {self.token_env}"
+        if self.token:
+            return f"authentication refused (HTTP 401): check {self.token_env}"
+        if self.token_env:
+            return (f"authentication refused (HTTP 401): environment variable {self.token_env} "
+                    "is not set, the requests were unauthenticated")
+        return ("authentication refused (HTTP 401): the source reads anonymously (token_env: "
+                "null); name the variable holding a token in token_env")
 
     def _scan_all(self, repos: list[HostRepo]) -> list[RepoOutcome]:
         stop = threading.Event()
