@@ -16,7 +16,13 @@ from rich.console import Console, RenderableType
 
 from maturity_probe import __version__
 from maturity_probe.assessment import Assessment
-from maturity_probe.config import ConfigError, config_key, config_schema, load_config
+from maturity_probe.config import (
+    ConfigError,
+    check_config_models,
+    config_key,
+    config_schema,
+    load_config,
+)
 from maturity_probe.errors import UserError
 from maturity_probe.gate import EXIT_USAGE, GateResult, compare, load_baseline, parse_min_levels
 from maturity_probe.inference.rules import RulesError, RuleSet, load_rules
@@ -192,6 +198,8 @@ def _assess(path: str | None, config_file: Path | None, ruleset: RuleSet, models
         raise UserError("give either a PATH to a checkout or --config FILE, not both")
     if config_file is not None:
         config = load_config(config_file)
+        if not models:  # --model overrides the config's `models:`
+            check_config_models(config, list(ruleset.models))
         chosen = check_models(ruleset, models or config.models)
         return scan_config(config, ruleset, models=chosen, only=only, skip=skip,
                            exemptions_file=exemptions, shard=shard, progress=progress)

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from maturity_probe import yamlio
 from maturity_probe.collectors import SourceConfig, collector_types, resolve_path
@@ -90,6 +91,7 @@ class PlatformConfig(PlatformSettings):
 
     sources: list[SourceConfig]
     file: Path
+    _model_lines: list[int] = PrivateAttr(default_factory=list)  # of `models:` items
 
 
 def _has_child(node: Any, part: Any) -> bool:
@@ -197,7 +199,21 @@ def load_config(file: Path) -> PlatformConfig:
     for key in ("rules", "exemptions"):
         if fields[key] is not None:
             fields[key] = resolve_path(fields[key], base)
-    return PlatformConfig(**fields, sources=sources, file=file)
+    platform = PlatformConfig(**fields, sources=sources, file=file)
+    models = data.get("models")
+    platform._model_lines = [yamlio.line_of(models, i) for i in range(len(platform.models))]
+    return platform
+
+
+def check_config_models(config: PlatformConfig, known: Collection[str]) -> None:
+    """The config's `models:` must name models of the rules (known only once the rules,
+    perhaps the config's own `rules:`, are loaded): ConfigError naming each line."""
+    lines = config._model_lines or [0] * len(config.models)
+    problems = [f"{config.file}:{line}: models: unknown model {model!r} "
+                f"(known: {', '.join(known)})"
+                for model, line in zip(config.models, lines, strict=True) if model not in known]
+    if problems:
+        raise ConfigError(problems)
 
 
 def secret_from_env(variable: str | None) -> str | None:

@@ -370,3 +370,20 @@ exemptions:
     assert (code, err) == (0, "")
     assert sorted(e["target"] for e in json.loads(out)["exemptions"]) == [
         "capability:progressive_delivery", "microsoft/l3-ab-testing"]
+
+
+def test_an_unknown_model_in_the_config_names_its_line(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_repo(FILES)
+    config = platform_config(tmp_path, root, "name: churn-platform\nmodels:\n  - microsoft\n"
+                             "  - microsft\nsources:\n  - {type: repo, name: churn, path: {root}}\n")
+    assert_usage_error(run(monkeypatch, capsys, "scan", "-c", str(config), "--no-store"),
+                       f"{config}:4: models: unknown model 'microsft' (known: microsoft, google, "
+                       "five_stage, seven_stage)")
+    # --model chooses instead of the config's list
+    code, out, err = run(monkeypatch, capsys, "scan", "-c", str(config), "--no-store", "-q",
+                         "-m", "google", "-f", "json")
+    assert (code, err) == (0, "")
+    assert list(json.loads(out)["maturity"]) == ["google"]
