@@ -147,8 +147,12 @@ def _source(file: Path, entries: Any, index: int, entry: Any, base: Path,
         return None
     kinds = collector_types()
     kind = entry.get("type")
+    known = ", ".join(sorted(kinds))
+    if kind is None:
+        problems.append(f"{file}:{yamlio.line_of(entry) or line}: sources.{index}.type: "
+                        f"required field missing (one of: {known})")
+        return None
     if kind not in kinds:
-        known = ", ".join(sorted(kinds))
         problems.append(f"{file}:{yamlio.line_of(entry, 'type') or line}: sources.{index}.type: "
                         f"unknown source type {kind!r} (known: {known})")
         return None

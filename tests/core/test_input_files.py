@@ -387,3 +387,24 @@ def test_an_unknown_model_in_the_config_names_its_line(
                          "-m", "google", "-f", "json")
     assert (code, err) == (0, "")
     assert list(json.loads(out)["maturity"]) == ["google"]
+
+
+def test_a_source_without_a_type_says_the_field_is_missing(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_repo(FILES)
+    config = platform_config(tmp_path, root, """\
+sources:
+  - {type: repo, name: churn, path: {root}}
+  - {type: repo, name: fraud, path: {root}}
+  - name: prod-mlflow
+    tracking_uri: http://127.0.0.1:5000
+  - type: mlfow
+    name: staging-mlflow
+    tracking_uri: http://127.0.0.1:5001
+""")
+    known = "github, gitlab, kubernetes, mlflow, prometheus, repo, sagemaker"
+    assert_usage_error(run(monkeypatch, capsys, "scan", "-c", str(config), "--no-store"),
+                       f"{config}:4: sources.2.type: required field missing (one of: {known})",
+                       f"{config}:6: sources.3.type: unknown source type 'mlfow' (known: {known})")
