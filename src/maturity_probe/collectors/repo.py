@@ -1,10 +1,18 @@
-"""The `repo` collector: a local checkout, read through the file detectors and git."""
+"""The `repo` collector: a local checkout, read through the file detectors and git.
+
+Without git's history the file detectors still run; the history-based signals are then
+unknown, and the status says why in git's own terms: a plain folder ("not a git
+repository"), a repository git refuses because another user owns it (with the
+`safe.directory` command that trusts it), or one git cannot read (a corrupt HEAD, corrupt
+objects).
+"""
 
 from __future__ import annotations
 
 import re
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -44,11 +52,17 @@ class RepoSource(SourceConfig):
         return resolve_path(value, cls.base_dir(info))
 
 
+# What git says of a repository without commits yet: no history, not a failure.
+_NO_COMMITS = re.compile(r"does not have any commits yet|unknown revision|bad default revision")
+_DUBIOUS_OWNER = re.compile(r"detected dubious ownership in repository at '([^']*)'")
+
+
 class LocalGitHistory:
     """Commit history of a local work tree, read with the git command line."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.failure: str | None = None  # git's first complaint reading the history
 
     def _git(self, *args: str) -> str:
         done = subprocess.run(
@@ -57,7 +71,11 @@ class LocalGitHistory:
             text=True,
             timeout=300,
         )
-        return done.stdout if done.returncode == 0 else ""
+        if done.returncode == 0:
+            return done.stdout
+        if self.failure is None and not _NO_COMMITS.search(done.stderr):
+            self.failure = git_complaint(done.stderr)
+        return ""
 
     def repository_history(self) -> FileHistory | None:
         count = self._git("rev-list", "--count", "HEAD").strip()
@@ -89,7 +107,16 @@ class LocalGitHistory:
         }
 
 
-def is_git_work_tree(root: Path) -> bool:
+@dataclass(frozen=True)
+class GitCheck:
+    """Whether git reads a folder as a work tree, and if not, why (None: no repository)."""
+
+    work_tree: bool
+    refusal: str | None = None
+
+
+def check_work_tree(root: Path) -> GitCheck:
+    """Ask git whether `root` is in a work tree it reads."""
     try:
         done = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
@@ -97,9 +124,47 @@ def is_git_work_tree(root: Path) -> bool:
             text=True,
             timeout=30,
         )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0 and done.stdout.strip() == "true"
+    except (OSError, subprocess.SubprocessError) as exc:
+        repository = repository_above(root)
+        return GitCheck(False, None if repository is None else
+                        f"git could not be run on the repository at {repository} ({exc})")
+    if done.returncode == 0:
+        return GitCheck(done.stdout.strip() == "true")
+    return GitCheck(False, git_refusal(done.stderr, root))
+
+
+def is_git_work_tree(root: Path) -> bool:
+    return check_work_tree(root).work_tree
+
+
+def git_refusal(stderr: str, root: Path) -> str | None:
+    """Why git refuses the repository `root` is in, one line from git's stderr; None when
+    there is no repository there at all."""
+    owned = _DUBIOUS_OWNER.search(stderr)
+    if owned:
+        path = owned.group(1)
+        return (f"git refuses the repository at {path}: another user owns it (to trust it: "
+                f"git config --global --add safe.directory {path})")
+    repository = repository_above(root)
+    if repository is None:
+        return None
+    return f"the git repository at {repository} could not be read (git: {git_complaint(stderr)})"
+
+
+def repository_above(root: Path) -> Path | None:
+    """The nearest folder at or above `root` holding a `.git` entry, as git looks for one."""
+    folder = root.resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def git_complaint(stderr: str) -> str:
+    """git's fatal message (else its first line), without the `fatal: ` prefix."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    fatal = next((line for line in lines if line.startswith("fatal:")), lines[0] if lines else "")
+    return fatal.removeprefix("fatal:").strip() or "no message"
 
 
 _REMOTE = re.compile(r"^(?:[a-z+]+://)?(?:[^@/]+@)?(?P<host>[^:/]+)(?::\d+)?[:/](?P<path>.+?)(?:\.git)?/?$")
@@ -152,13 +217,18 @@ class RepoCollector(Collector):
             raise SourceError(f"{self.root}: no such directory")
         if not self.root.is_dir():
             raise SourceError(f"{self.root}: not a directory")
-        git = is_git_work_tree(self.root)
-        if not git:
-            self.partial("not a git repository: history-based signals are unknown", HISTORY_SIGNALS)
+        git = check_work_tree(self.root)
+        if not git.work_tree:
+            reason = git.refusal or "not a git repository"
+            self.partial(f"{reason}: history-based signals are unknown", HISTORY_SIGNALS)
         tree = LocalTree(self.root)
-        ctx = RepoContext(tree, LocalGitHistory(self.root) if git else None)
+        history = LocalGitHistory(self.root) if git.work_tree else None
+        ctx = RepoContext(tree, history)
         subject = subject_for_checkout(self.root)
         findings = run_detectors(ctx)
+        if history is not None and history.failure:
+            self.partial(f"git could not read the history ({history.failure}): history-based "
+                         "signals are unknown", HISTORY_SIGNALS)
         self.status.warnings.extend(ctx.warnings)
         for finding in findings:
             # the checkout itself is `.`: relative like every other path, never where it lies
