@@ -25,6 +25,7 @@ import pytest
 import requests
 from github_server import GitHubState, running
 from host_repos import github_org
+from mlflow_support import RunningMlflow
 from prometheus_server import PrometheusServer
 
 from maturity_probe import requestlog
@@ -33,6 +34,7 @@ from support import serving
 
 PROM_CANARY = "prom-canary-7Qx9v2LmZt"
 GITHUB_CANARY = "ghp_canaryT0kenZ8w1Nq4Rk"
+pytest_plugins = ["mlflow_server"]  # a real MLflow server; a socket that never answers
 LINE = re.compile(r"^\+\d+\.\d{3}s (?P<source>\S+) (?P<method>[A-Z]+) (?P<url>\S+) (?P<status>\d{3})$")
 
 
@@ -155,3 +157,35 @@ def test_worker_threads_are_named_by_the_origin_of_their_source(local_api: str,
     first, second = request_log.getvalue().splitlines()
     assert " edge-prom GET " in first
     assert " ThreadPoolExecutor-3_1 GET " in second
+
+
+def test_requests_of_a_collectors_worker_threads_are_named_by_their_source(
+        mlflow_server: RunningMlflow, silent_url: str, tmp_path: Path) -> None:
+    """Two MLflow sources on one server (its origin cannot tell them apart) read with their
+    own pools of threads; a third one's requests time out and are retried."""
+    config = tmp_path / "platform.yaml"
+    config.write_text("sources:\n" + "".join(
+        f"  - type: mlflow\n    name: {name}\n    tracking_uri: {url}\n"
+        "    timeout_seconds: 1\n    max_retries: 1\n"
+        for name, url in (("mlflow-a", mlflow_server.url), ("mlflow-b", mlflow_server.url),
+                          ("mlflow-silent", silent_url))))
+    done = subprocess.run(
+        [sys.executable, "-m", "maturity_probe", "--verbose", "scan", "--config", str(config),
+         "--no-store", "--format", "json"], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    logged = [line for line in done.stderr.splitlines() if re.match(r"^\+\d+\.\d{3}s ", line)]
+    requests_seen = [m.groupdict() for m in map(LINE.match, logged) if m]
+    for name in ("mlflow-a", "mlflow-b"):
+        made = {(r["method"], r["url"].removeprefix(mlflow_server.url), r["status"])
+                for r in requests_seen if r["source"] == name}
+        assert made >= {  # runs are searched by the pool of the tracking side's thread
+            ("POST", "/api/2.0/mlflow/experiments/search", "200"),
+            ("POST", "/api/2.0/mlflow/runs/search", "200"),
+            ("GET", "/api/2.0/mlflow/registered-models/search?max_results=1000", "200"),
+            ("GET", "/api/2.0/mlflow/model-versions/search?max_results=10000", "200"),
+        }, made
+    retries = [line for line in logged if " RETRY " in line]
+    assert retries and all(re.fullmatch(
+        rf"\+\d+\.\d{{3}}s mlflow-silent RETRY {silent_url}/api/2\.0/mlflow/\S+ ReadTimeoutError "
+        r"\(0 retries left\)", line) for line in retries), retries
+    assert {line.split()[1] for line in logged} == {"mlflow-a", "mlflow-b", "mlflow-silent"}, logged

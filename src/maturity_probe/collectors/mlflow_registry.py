@@ -35,6 +35,7 @@ from urllib.parse import quote
 
 from pydantic import Field, field_validator, model_validator
 
+from maturity_probe import requestlog
 from maturity_probe.collectors import CollectContext, Collector, SourceConfig, SourceError
 from maturity_probe.collectors.repo import subject_for_remote
 from maturity_probe.config import secret_from_env
@@ -207,6 +208,11 @@ class Snapshot:
 
 class ServerError(Exception):
     """A request to the server failed; the message is a one-line reason."""
+
+
+def _workers(count: int, role: str) -> ThreadPoolExecutor:
+    """A pool of request threads named after the source (--verbose names requests by it)."""
+    return ThreadPoolExecutor(max_workers=count, thread_name_prefix=requestlog.worker_prefix(role))
 
 
 def _same(item: dict[str, Any]) -> dict[str, Any]:
@@ -420,7 +426,7 @@ class MlflowServer:
 
             return self.runs(experiment_ids, window, convert, limit, enough)
 
-        with ThreadPoolExecutor(max_workers=RUN_READERS, thread_name_prefix="mlflow-runs") as pool:
+        with _workers(RUN_READERS, "mlflow-runs") as pool:
             slices = list(pool.map(read_slice, range(RUN_SLICES)))
         found = sorted((run for runs, _ in slices for run in runs), key=_start_order, reverse=True)
         return found[:limit], len(found) > limit or any(cut for _, cut in slices)
@@ -506,7 +512,7 @@ class MlflowCollector(Collector):
         concurrently, then the runs behind older versions; a side that fails makes the
         source partial, both failing make it failed."""
         snapshot = Snapshot()
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlflow-read") as pool:
+        with _workers(2, "mlflow-read") as pool:
             tracking = pool.submit(self.read_tracking, server, snapshot)
             registry = pool.submit(self.read_registry, server, snapshot)
             tracking_error, registry_error = _error_of(tracking), _error_of(registry)
@@ -544,7 +550,7 @@ class MlflowCollector(Collector):
     def read_registry(self, server: MlflowServer, snapshot: Snapshot) -> None:
         """Registered models and every model version (the two listings at once)."""
         models: dict[str, ModelFacts] = {}
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlflow-versions") as pool:
+        with _workers(1, "mlflow-versions") as pool:
             versions = pool.submit(server.model_versions)
             listed = server.registered_models()
         for item in listed:
@@ -600,7 +606,7 @@ class MlflowCollector(Collector):
             runs, _ = server.runs(experiment_ids, f"attributes.run_id IN ({ids})", self.run_facts, None)
             return runs
 
-        with ThreadPoolExecutor(max_workers=RUN_READERS, thread_name_prefix="mlflow-runs") as pool:
+        with _workers(RUN_READERS, "mlflow-runs") as pool:
             for runs in pool.map(read_batch, range(0, len(wanted), RUN_IDS_PER_REQUEST)):
                 snapshot.runs.update((facts.run_id, facts) for facts in runs)
 
