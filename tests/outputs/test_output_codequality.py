@@ -58,10 +58,10 @@ def test_gaps_become_issues_with_severities() -> None:
     assert {i["location"]["path"] for i in report} == {"platform.yaml"}
 
 
-def test_repository_audit_points_at_the_settings_file() -> None:
+def test_repository_audit_points_at_a_file_it_read() -> None:
     report = rendered(full_assessment("."))
     assert {(i["location"]["path"], i["location"]["lines"]["begin"]) for i in report} == {
-        (".maturity-probe.yml", 1)}
+        (".github/workflows/ci.yml", 1)}
 
 
 def test_fingerprint_is_the_sha256_of_model_requirement_and_scope() -> None:

@@ -70,8 +70,8 @@ def test_tool_driver_and_failed_sources_as_notifications() -> None:
         ("platform.yaml", "platform.yaml", "%SRCROOT%"),  # a platform scan: its config
         ("deploy/maturity/platform.yml", "deploy/maturity/platform.yml", "%SRCROOT%"),
         ("/srv/checkout/platform.yaml", "file:///srv/checkout/platform.yaml", None),
-        (".", ".maturity-probe.yml", "%SRCROOT%"),  # a repository audit
-        ("https://github.com/acme/churn", ".maturity-probe.yml", "%SRCROOT%"),
+        (".", ".github/workflows/ci.yml", "%SRCROOT%"),  # an audit: the first file it read
+        ("https://github.com/acme/churn", ".github/workflows/ci.yml", "%SRCROOT%"),
     ],
 )
 def test_every_result_has_a_file_location_with_a_line(target: str, uri: str, base: str | None) -> None:

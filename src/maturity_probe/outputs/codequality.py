@@ -33,7 +33,7 @@ def _issue(finding: GapFinding) -> dict[str, Any]:
         "fingerprint": finding.fingerprint,
         "severity": _severity(finding),
         "content": {"body": body.strip()},
-        "location": {"path": finding.place.path, "lines": {"begin": finding.place.line}},
+        "location": {"path": finding.place.path, "lines": {"begin": finding.place.line or 1}},
     }
 
 

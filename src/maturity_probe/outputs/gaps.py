@@ -6,14 +6,17 @@ them, blocking and unmet first), and any optional requirement at or below the re
 level that is unmet. A requirement lost since an earlier scan is one of these again, so
 code scanning shows it as a new alert.
 
-Code-scanning consumers need a file for every result, but a gap is an absence: it has no
-evidence and so no place of its own. Where it points (also said in each SARIF rule's help
-and each result's message):
+Code-scanning consumers want a file that exists and a line for every result (GitHub shows
+a result without `region.startLine` poorly), but a gap is an absence. Where it points (also
+said in each SARIF rule's help and each result's message):
 - a scan of a platform config (`assessment.target` is a .yml/.yaml file): that config
   file, line 1 — the sources that could show the practice (a registry, a cluster) are
   declared there;
-- an audit of a repository: `.maturity-probe.yml` at the repository root, line 1 — the
-  file where a requirement that does not apply is exempted with a reason.
+- an audit of a repository, when the requirement has evidence with a file (one part of
+  it seen): that evidence's file and line;
+- else a file the audit saw, so one that exists: the first evidence file of the
+  assessment (CI definitions sort first), line 1;
+- else, when no file was seen at all, the repository root (`.`) without a line.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import PurePath, PurePosixPath
 
 from maturity_probe.assessment import Assessment, ModelMaturity, RequirementResult, Status
+from maturity_probe.evidence import Evidence
 
 REPOSITORY_SETTINGS = ".maturity-probe.yml"
 CONFIG_SUFFIXES = (".yml", ".yaml")
@@ -31,10 +35,12 @@ PLATFORM_SCOPE = "platform"
 
 @dataclass(frozen=True)
 class Place:
-    """A file (relative to the repository root, or absolute) and a 1-based line."""
+    """A file (relative to the repository root, or absolute) and a 1-based line (None: the
+    repository root, no line). `kind` says why it is there: config, evidence, file, root."""
 
     path: str
-    line: int
+    line: int | None
+    kind: str = "file"
 
     @property
     def is_absolute(self) -> bool:
@@ -66,17 +72,31 @@ def fingerprint(model: str, requirement: str, subject: str = PLATFORM_SCOPE) -> 
                           ).hexdigest()
 
 
-def place_for(assessment: Assessment) -> Place:
-    """Where an evidence-less gap points (see the module docstring)."""
+def _file_evidence(assessment: Assessment) -> list[Evidence]:
+    """Evidence in a file of the audited repository (not a URL, not an absolute path)."""
+    return [e for e in assessment.evidence
+            if e.path and "://" not in e.path and not PurePosixPath(e.path).is_absolute()]
+
+
+def place_for(assessment: Assessment, requirement: RequirementResult | None = None,
+              files: list[Evidence] | None = None) -> Place:
+    """Where a gap points (see the module docstring); `files`: _file_evidence, once."""
     target = assessment.target
     if "://" not in target and target.lower().endswith(CONFIG_SUFFIXES):
-        return Place(PurePath(target).as_posix(), 1)
-    return Place(REPOSITORY_SETTINGS, 1)
+        return Place(PurePath(target).as_posix(), 1, "config")
+    files = _file_evidence(assessment) if files is None else files
+    own = set(requirement.evidence) if requirement else set()
+    seen = next((e for e in files if e.id in own), None)
+    if seen is not None and seen.path:
+        return Place(seen.path, seen.line or 1, "evidence")
+    if files and files[0].path:
+        return Place(files[0].path, 1, "file")
+    return Place(".", None, "root")
 
 
 def gap_findings(assessment: Assessment) -> list[GapFinding]:
     """The platform's gaps, model by model, in the order inference prioritised them."""
-    place = place_for(assessment)
+    files = _file_evidence(assessment)
     findings: list[GapFinding] = []
     for model in assessment.maturity.values():
         by_id = {r.id: r for r in model.requirements}
@@ -87,7 +107,8 @@ def gap_findings(assessment: Assessment) -> list[GapFinding]:
         chosen += [(r, False) for r in model.requirements
                    if r.level <= model.level and r.status == Status.unmet]
         for requirement, is_next in chosen:
-            findings.append(GapFinding(model, requirement, is_next, place,
+            findings.append(GapFinding(model, requirement, is_next,
+                                       place_for(assessment, requirement, files),
                                        fingerprint(model.model, requirement.id)))
     return findings
 

@@ -31,11 +31,25 @@ def _artifact(place: Place) -> dict[str, Any]:
 
 
 def _where_note(place: Place) -> str:
-    if place.path.endswith(REPOSITORY_SETTINGS):
-        return (f"No file shows this practice; the location is {REPOSITORY_SETTINGS}, where a "
-                "requirement that does not apply can be exempted with a reason.")
-    return (f"No file shows this practice; the location is the platform config {place.path}, "
-            "which declares the sources that could show it.")
+    exempt = (f"A requirement that does not apply can be exempted with a reason in "
+              f"{REPOSITORY_SETTINGS}.")
+    if place.kind == "config":
+        return (f"No file shows this practice; the location is the platform config {place.path}, "
+                "which declares the sources that could show it.")
+    if place.kind == "evidence":
+        return f"Part of it is seen at {place.path}:{place.line}. {exempt}"
+    if place.kind == "file":
+        return (f"No file shows this practice; the location is {place.path}, a file the audit "
+                f"read. {exempt}")
+    return f"No file shows this practice; the location is the repository root. {exempt}"
+
+
+def _physical(place: Place) -> dict[str, Any]:
+    """SARIF 2.1.0: a region only where there is a line (the repository root has none)."""
+    location: dict[str, Any] = {"artifactLocation": _artifact(place)}
+    if place.line is not None:
+        location["region"] = {"startLine": place.line}
+    return location
 
 
 def _rule(finding: GapFinding) -> dict[str, Any]:
@@ -78,12 +92,7 @@ def render(assessment: Assessment, explain: bool = False) -> str:
             "ruleIndex": rule_index[finding.rule_id],
             "level": _level(finding),
             "message": {"text": f"{describe(finding)} {_where_note(finding.place)}"},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": _artifact(finding.place),
-                    "region": {"startLine": finding.place.line},
-                },
-            }],
+            "locations": [{"physicalLocation": _physical(finding.place)}],
             "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
             "properties": {
                 "model": finding.model.model,
