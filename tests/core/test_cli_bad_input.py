@@ -195,5 +195,5 @@ def test_a_malformed_workflow_is_a_warning_and_the_audit_goes_on(
 
     code, out, err = audit(monkeypatch, capsys, str(root), "--model", "microsoft")
     assert (code, err) == (0, "")
-    assert "1 warning(s):" in out and ".github/workflows/train.yml:11: invalid YAML" in out
+    assert "1 warning:" in out and ".github/workflows/train.yml:11: invalid YAML" in out
     assert "Traceback" not in out

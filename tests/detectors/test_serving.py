@@ -262,7 +262,7 @@ def test_scoring_script_history_counts_commits(make_repo: MakeRepo) -> None:
     assert finding.attributes["commits"] == 3
     assert finding.occurred_at == datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
     assert finding.attributes["last_change"] == "2026-03-02T12:30:00+00:00"
-    assert "3 commits, last changed 2026-03-02" in finding.summary
+    assert "3 commits, last changed on 2026-03-02" in finding.summary
 
 
 def test_scoring_script_outside_git_is_not_versioned(make_repo: MakeRepo) -> None:

@@ -23,6 +23,7 @@ from maturity_probe.detectors.purposes import ML_LIBRARIES, REGISTRY_CALLS, trai
 from maturity_probe.detectors.serving import is_test_path
 from maturity_probe.evidence import JsonValue
 from maturity_probe.pyfacts import Call, PyFacts
+from maturity_probe.words import plural
 
 NOTEBOOK_SAMPLE = 10
 
@@ -193,8 +194,9 @@ def training_code_versioned(ctx: RepoContext) -> Iterator[Finding]:
             path=script.path,
             line=script.line,
             summary=(
-                f"training script {script.path} is tracked by git: {history.commits} "
-                f"commit(s), last changed on {history.last_change.date().isoformat()}"
+                f"training script {script.path} is tracked by git: "
+                f"{plural(history.commits, 'commit')}, last changed on "
+                f"{history.last_change.date().isoformat()}"
             ),
             attributes={
                 "commits": history.commits,
@@ -217,7 +219,7 @@ def notebooks(ctx: RepoContext) -> Iterator[Finding]:
         signal="code.notebooks",
         path=found[0],
         line=None,
-        summary=f"{len(found)} Jupyter notebook(s): {', '.join(sample)}{more}",
+        summary=f"{plural(found, 'Jupyter notebook')}: {', '.join(sample)}{more}",
         attributes={"count": len(found), "paths": list(sample)},
     )
 
@@ -378,12 +380,13 @@ def _stack_findings(
         # a script says more than a notebook: it is the first example when there is one
         files.sort(key=lambda item: (item[0].lower().endswith(".ipynb"), item[0]))
         path, line = files[0]
-        others = f" and {len(files) - 1} other file(s)" if len(files) > 1 else ""
+        others = f" and {plural(len(files) - 1, 'other file')}" if len(files) > 1 else ""
+        verb = "use" if len(files) > 1 else "uses"
         yield Finding(
             signal=signal,
             path=path,
             line=_line(path, line),
-            summary=f"{path}{others} {what} {framework}",
+            summary=f"{path}{others} {verb} {what} {framework}",
             attributes={"framework": framework, "files": len(files)},
         )
 
@@ -393,7 +396,7 @@ def distributed_compute(ctx: RepoContext) -> Iterator[Finding]:
     """Emits code.distributed_compute: code using Spark, Ray, Dask, Horovod, torch.distributed or
     DeepSpeed (one finding per framework)."""
     yield from _stack_findings(ctx, "code.distributed_compute", DISTRIBUTED, DISTRIBUTED_WORDS,
-                               "use(s) the distributed framework")  # fmt: skip
+                               "the distributed framework")  # fmt: skip
 
 
 @detector(signals=["code.deep_learning"], wants=["**/*.py", "**/*.ipynb"])
@@ -401,4 +404,4 @@ def deep_learning(ctx: RepoContext) -> Iterator[Finding]:
     """Emits code.deep_learning: code using PyTorch, TensorFlow/Keras, JAX/Flax or transformers
     (one finding per framework)."""
     yield from _stack_findings(ctx, "code.deep_learning", DEEP_LEARNING, DEEP_LEARNING_WORDS,
-                               "use(s) the deep learning framework")  # fmt: skip
+                               "the deep learning framework")  # fmt: skip

@@ -42,6 +42,7 @@ from maturity_probe.detectors.purposes import prepares_data, script_purposes
 from maturity_probe.detectors.serving import is_test_path, module_files, resolve_repo_file
 from maturity_probe.evidence import JsonValue
 from maturity_probe.pyfacts import Call, Function, PyFacts, parse_python
+from maturity_probe.words import plural
 from maturity_probe.yamlio import as_dict, as_list, as_str
 
 STEP_KINDS = ("prepare", "featurize", "train", "evaluate", "register", "deploy")
@@ -1247,7 +1248,8 @@ def orchestrated_pipeline(ctx: RepoContext) -> Iterator[Finding]:
             signal="pipeline.orchestrated",
             path=pipeline.path,
             line=pipeline.line,
-            summary=f"{pipeline.describe()} orchestrates {count} step(s): {_stage_list(pipeline)}",
+            summary=f"{pipeline.describe()} orchestrates {plural(count, 'step')}: "
+            f"{_stage_list(pipeline)}",
             attributes=attributes,
         )
 

@@ -31,6 +31,7 @@ from maturity_probe.detectors.purposes import script_purposes
 from maturity_probe.detectors.serving import module_files, scoring_scripts
 from maturity_probe.evidence import JsonValue
 from maturity_probe.pyfacts import Call, PyFacts
+from maturity_probe.words import plural
 from maturity_probe.yamlio import as_dict, as_list, as_str
 
 TEST_GLOBS = ("**/test_*.py", "**/*_test.py", "**/tests/**/*.py")
@@ -176,7 +177,7 @@ def model_tests(ctx: RepoContext) -> Iterator[Finding]:
             signal="quality.model_tests",
             path=path,
             line=tested.line,
-            summary=f"{path} tests ML code ({len(tests)} test(s)): {why}",
+            summary=f"{path} tests ML code ({plural(tests, 'test')}): {why}",
             attributes={"kind": tested.kind, "target": tested.target, "tests": len(tests)},
         )
 
@@ -220,7 +221,7 @@ def data_validation(ctx: RepoContext) -> Iterator[Finding]:
             signal="quality.data_validation",
             path=path,
             line=yamlio.line_of(doc, "config_version") or yamlio.line_of(doc) or None,
-            summary=f"Great Expectations project {path} with {len(suites)} expectation suite(s)",
+            summary=f"Great Expectations project {path} with {plural(suites, 'expectation suite')}",
             attributes={"library": "great_expectations", "kind": "project",
                         "suites": len(suites)},
         )
@@ -241,7 +242,7 @@ def data_validation(ctx: RepoContext) -> Iterator[Finding]:
             signal="quality.data_validation",
             path=path,
             line=text_lines(text, '"expectations"'),
-            summary=f"expectation suite {path} declares {len(expectations)} expectation(s)",
+            summary=f"expectation suite {path} declares {plural(expectations, 'expectation')}",
             attributes={"library": "great_expectations", "kind": "suite",
                         "expectations": len(expectations)},
         )
@@ -419,7 +420,7 @@ def pinned_environment(ctx: RepoContext) -> Iterator[Finding]:
             signal="repro.pinned_environment",
             path=path,
             line=requirements[0][0],
-            summary=f"{path} pins all {len(requirements)} requirement(s) "
+            summary=f"{path} pins all {plural(requirements, 'requirement')} "
             f"({'with hashes' if hashed else 'with =='})",
             attributes={"kind": "requirements", "pinned": len(requirements),
                         "total": len(requirements), "ratio": 1.0, "hashes": hashed},
@@ -455,7 +456,7 @@ def _conda_environments(ctx: RepoContext) -> Iterator[Finding]:
             signal="repro.pinned_environment",
             path=path,
             line=yamlio.line_of(doc, "dependencies") or None,
-            summary=f"conda environment {path} pins all {total} package(s)",
+            summary=f"conda environment {path} pins all {plural(total, 'package')}",
             attributes={"kind": "conda", "pinned": pinned, "total": total, "ratio": 1.0},
         )
 
@@ -672,7 +673,7 @@ def code_review(ctx: RepoContext) -> Iterator[Finding]:
             signal="governance.code_review",
             path=path,
             line=rules[0][0],
-            summary=f"{path} assigns reviewers: {len(rules)} rule(s), owners "
+            summary=f"{path} assigns reviewers: {plural(rules, 'rule')}, owners "
             f"{', '.join(owners[:MAX_LISTED])}",
             attributes={"kind": "codeowners", "rules": len(rules), "owners": owners[:MAX_LISTED]},
         )
@@ -688,7 +689,7 @@ def code_review(ctx: RepoContext) -> Iterator[Finding]:
                     signal="governance.code_review",
                     path=settings,
                     line=yamlio.line_of(protection, "required_pull_request_reviews") or None,
-                    summary=f"{settings} requires {count} approving review(s) on "
+                    summary=f"{settings} requires {plural(count, 'approving review')} on "
                     f"branch {as_str(as_dict(branch).get('name'))}",
                     attributes={"kind": "branch-protection", "approvals": count},
                 )
@@ -815,7 +816,7 @@ def infrastructure_as_code(ctx: RepoContext) -> Iterator[Finding]:
         by_tool.setdefault(tool, []).append((path, line))
     for tool, files in by_tool.items():
         path, line = files[0]
-        others = f" and {len(files) - 1} more file(s)" if len(files) > 1 else ""
+        others = f" and {plural(len(files) - 1, 'more file')}" if len(files) > 1 else ""
         yield Finding(
             signal="infra.as_code",
             path=path,

@@ -41,6 +41,7 @@ from maturity_probe.detectors.manifests import (
 )
 from maturity_probe.evidence import JsonValue
 from maturity_probe.pyfacts import PyFacts
+from maturity_probe.words import plural
 from maturity_probe.yamlio import as_dict, as_list, as_str
 
 DOCKERFILE_GLOBS = ("**/Dockerfile", "**/Dockerfile.*", "**/*.Dockerfile", "**/*.dockerfile",
@@ -160,7 +161,8 @@ def scoring_kind(ctx: RepoContext, path: str, facts: PyFacts) -> ScoringScript |
     for cls in facts.classes:
         kind = _class_kind(cls.bases, cls.name, cls.methods, cls.decorators, facts)
         if kind is not None:
-            return ScoringScript(path, cls.line, kind[0], f"class {cls.name} {kind[1]}")
+            return ScoringScript(path, cls.line, kind[0],
+                                 f"defines class `{cls.name}`, which {kind[1]}")
     if calls := facts.calls_to("mlflow.models.set_model"):
         return ScoringScript(path, calls[0].line, "mlflow_pyfunc",
                              "defines an MLflow model from code (mlflow.models.set_model)")
@@ -347,8 +349,7 @@ def scoring_script_versioned(ctx: RepoContext) -> Iterator[Finding]:
             line=script.line,
             summary=(
                 f"scoring script {script.path} is under version control: "
-                f"{history.commits} commit{'s' if history.commits != 1 else ''}, "
-                f"last changed {when}"
+                f"{plural(history.commits, 'commit')}, last changed on {when}"
             ),
             attributes={
                 "kind": script.kind,
@@ -667,6 +668,16 @@ AZUREML_ONLINE_SCHEMAS = ("managedOnlineEndpoint", "managedOnlineDeployment",
 # schema before CLI 2.7 split it into model and pipeline-component deployments.
 AZUREML_BATCH_SCHEMAS = ("batchEndpoint", "modelBatchDeployment", "pipelineComponentBatchDeployment",
                          "batchDeployment")  # fmt: skip
+AZUREML_SCHEMA_WORDS = {  # for summaries: the schema names are identifiers
+    "managedOnlineEndpoint": "managed online endpoint",
+    "managedOnlineDeployment": "managed online deployment",
+    "kubernetesOnlineEndpoint": "Kubernetes online endpoint",
+    "kubernetesOnlineDeployment": "Kubernetes online deployment",
+    "batchEndpoint": "batch endpoint",
+    "modelBatchDeployment": "model batch deployment",
+    "pipelineComponentBatchDeployment": "pipeline component batch deployment",
+    "batchDeployment": "batch deployment",
+}
 AZUREML_ENDPOINT_WORDS = vocabulary("OnlineEndpoint", "OnlineDeployment", "batchEndpoint",
                                     "BatchDeployment", "batchDeployment")  # fmt: skip
 
@@ -757,7 +768,7 @@ def cloud_endpoint_definition(ctx: RepoContext) -> Iterator[Finding]:
             signal="serving.model_server",
             path=doc.path,
             line=doc.line,
-            summary=f"{doc.path} defines an Azure ML {doc.schema}",
+            summary=f"{doc.path} defines an Azure ML {AZUREML_SCHEMA_WORDS[doc.schema]}",
             attributes=attributes,
         )
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from maturity_probe.detectors import detector
 from maturity_probe.detectors.context import Finding, RepoContext
+from maturity_probe.words import plural
 
 
 @detector(signals=["vcs.repository"])
@@ -20,7 +21,7 @@ def repository_history(ctx: RepoContext) -> Iterator[Finding]:
         signal="vcs.repository",
         path="",
         line=None,
-        summary=f"{history.commits} commits, last on {history.last_change.date().isoformat()}",
+        summary=f"{plural(history.commits, 'commit')}, the last on {history.last_change.date().isoformat()}",
         attributes={"commits": history.commits},
         occurred_at=history.last_change,
     )

@@ -28,6 +28,7 @@ from markupsafe import Markup
 from maturity_probe.assessment import Assessment, ModelMaturity, RequirementResult, Status
 from maturity_probe.evidence import Evidence
 from maturity_probe.outputs.labels import STATUS_SYMBOL, STATUS_WORD, level_text, utc_timestamp
+from maturity_probe.words import plural
 
 MAX_LINKS_PER_CELL = 4
 _SAFE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
@@ -133,7 +134,7 @@ def distribution_chart(model: ModelMaturity, counts: dict[str, int]) -> Chart:
         h = max(plot * value / highest, 1.0)
         x = gap + index * (bar + gap)
         chart.shapes.append(_rect(x, top + plot - h, bar, h, "bar" + (" empty" if not value else ""),
-                                  f"Level {level}: {value} system(s)",
+                                  f"Level {level}: {plural(value, 'system')}",
                                   extra={"data-level": level, "data-count": value}))
         chart.shapes.append(_text(x + bar / 2, top + plot - h - 4, str(value), "value"))
         chart.shapes.append(_text(x + bar / 2, top + plot + 14, f"L{level}", "axis"))
@@ -267,7 +268,7 @@ def _environment() -> Environment:
     )
     env.globals.update(
         STATUS_SYMBOL=STATUS_SYMBOL, STATUS_WORD=STATUS_WORD, Status=Status,
-        level_text=level_text, anchor=anchor, is_url=_is_url, utc=utc_timestamp,
+        level_text=level_text, anchor=anchor, is_url=_is_url, utc=utc_timestamp, plural=plural,
         MAX_LINKS=MAX_LINKS_PER_CELL,
     )
     return env

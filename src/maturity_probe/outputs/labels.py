@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from maturity_probe.assessment import ModelMaturity, Status
+from maturity_probe.assessment import Assessment, ModelMaturity, Status
 from maturity_probe.evidence import Evidence
+from maturity_probe.words import plural
 
 PROJECT_URL = "https://pypi.org/project/maturity-probe/"
 
@@ -28,6 +29,13 @@ STATUS_WORD = {
 def level_text(model: ModelMaturity) -> str:
     prefix = "at least " if model.at_least else ""
     return f"{prefix}level {model.level} of {model.max_level} — {model.level_name}"
+
+
+def unassigned(assessment: Assessment) -> str:
+    """`2 evidence items belong to no ML system` (no full stop)."""
+    count = len(assessment.unassigned_evidence)
+    verb = "belongs" if count == 1 else "belong"
+    return f"{plural(count, 'evidence item')} {verb} to no ML system"
 
 
 def where(item: Evidence) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from maturity_probe.assessment import Assessment, ModelMaturity, Status
 from maturity_probe.evidence import Evidence
 from maturity_probe.outputs import md
-from maturity_probe.outputs.labels import STATUS_SYMBOL, STATUS_WORD, level_text
+from maturity_probe.outputs.labels import STATUS_SYMBOL, STATUS_WORD, level_text, unassigned
+from maturity_probe.words import plural
 
 MAX_BYTES = 1_000_000  # GitHub refuses job summaries over 1 MiB
 MAX_EVIDENCE_PER_REQUIREMENT = 10
@@ -67,8 +68,7 @@ def _systems(assessment: Assessment) -> list[str]:
                   else "not assessed" for m in models]
         lines.append(f"| {_cell(system.name)}{declared} | " + " | ".join(levels) + " |")
     if assessment.unassigned_evidence:
-        lines += ["", f"{len(assessment.unassigned_evidence)} evidence item(s) belong to no "
-                  "ML system."]
+        lines += ["", f"{unassigned(assessment)}."]
     return [*lines, ""]
 
 
@@ -101,7 +101,7 @@ def render(assessment: Assessment, explain: bool = False) -> str:
                      f"{source.duration_seconds:.2f} s | {source.requests} | "
                      f"{_cell(source.reason)} |")
     if assessment.warnings:
-        lines += ["", f"<details><summary>{len(assessment.warnings)} warning(s)</summary>", ""]
+        lines += ["", f"<details><summary>{plural(assessment.warnings, 'warning')}</summary>", ""]
         lines += [f"- {md.text(w)}" for w in assessment.warnings[:200]]
         lines += ["", "</details>"]
     text = "\n".join(lines) + "\n"

@@ -11,7 +11,8 @@ from rich.text import Text
 
 from maturity_probe.assessment import Assessment, ModelMaturity, Status
 from maturity_probe.evidence import Evidence, SourceState
-from maturity_probe.outputs.labels import STATUS_SYMBOL, STATUS_WORD, level_text
+from maturity_probe.outputs.labels import STATUS_SYMBOL, STATUS_WORD, level_text, unassigned
+from maturity_probe.words import plural
 
 STATUS_STYLE = {
     Status.met: "green",
@@ -94,8 +95,7 @@ def _systems(assessment: Assessment) -> Table | None:
     """Each ML system's level per maturity model, and the evidence in no system."""
     if not assessment.systems:
         return None
-    caption = (f"{len(assessment.unassigned_evidence)} evidence item(s) belong to no ML system"
-               if assessment.unassigned_evidence else None)
+    caption = unassigned(assessment) if assessment.unassigned_evidence else None
     table = Table(title="ML systems", title_justify="left", header_style="bold", caption=caption,
                   caption_justify="left")
     table.add_column("System", overflow="fold")
@@ -144,7 +144,7 @@ def renderables(assessment: Assessment, explain: bool) -> list[RenderableType]:
         out.append(kpis)
     out.append(_sources(assessment))
     if assessment.warnings:
-        warn = Text(f"{len(assessment.warnings)} warning(s):\n", style="yellow")
+        warn = Text(f"{plural(assessment.warnings, 'warning')}:\n", style="yellow")
         for line in assessment.warnings[:20]:
             warn.append(f"  {line}\n")
         if len(assessment.warnings) > 20:

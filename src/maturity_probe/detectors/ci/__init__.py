@@ -19,6 +19,7 @@ from maturity_probe.detectors.ci.nodes import item_lines, line
 from maturity_probe.detectors.ci.registry import CI_GLOBS, ClassifiedJob, ci_files, classified_jobs
 from maturity_probe.detectors.context import Finding, RepoContext
 from maturity_probe.evidence import JsonValue
+from maturity_probe.words import either, plural
 from maturity_probe.yamlio import as_dict, as_str
 
 DEPENDABOT_FILES = (".github/dependabot.yml", ".github/dependabot.yaml")
@@ -154,9 +155,8 @@ def pipelines(ctx: RepoContext) -> Iterator[Finding]:
             signal="ci.pipeline",
             path=ci_file.path,
             line=ci_file.line,
-            summary=f"{ci_file.label} {ci_file.path} with {len(jobs)} "
-            f"job{'' if len(jobs) == 1 else 's'} ({listed})"
-            + (f", triggered by {', '.join(triggers)}" if triggers else ""),
+            summary=f"{ci_file.label} {ci_file.path} with {plural(jobs, 'job')} ({listed})"
+            + (f", triggered by {_trigger_words(triggers)}" if triggers else ""),
             attributes={
                 "system": ci_file.system,
                 "jobs": len(jobs),
@@ -165,6 +165,20 @@ def pipelines(ctx: RepoContext) -> Iterator[Finding]:
                 "triggers": triggers,
             },
         )
+
+
+TRIGGER_WORDS = {  # in this order in summaries; the attributes keep the kinds
+    "push": "pushes", "pull_request": "pull requests", "path_filter": "changes to filtered paths",
+    "schedule": "a schedule", "manual": "manual runs", "event": "events",
+    "upstream": "upstream pipelines",
+}
+
+
+def _trigger_words(kinds: Iterable[str]) -> str:
+    """`pushes or a schedule` for the trigger kinds `push` and `schedule`."""
+    ordered = sorted(kinds, key=lambda k: list(TRIGGER_WORDS).index(k) if k in TRIGGER_WORDS
+                     else len(TRIGGER_WORDS))
+    return either(TRIGGER_WORDS.get(kind, kind) for kind in ordered)
 
 
 @detector(signals=["ci.test_job"], wants=CI_GLOBS)
@@ -273,7 +287,7 @@ def deployment_environments(ctx: RepoContext) -> Iterator[Finding]:
         signal="ci.deployment_environments",
         path=first.file,
         line=first.line,
-        summary=f"deployment jobs target {len(environments)} environment(s): "
+        summary=f"deployment jobs target {plural(environments, 'environment')}: "
         + ", ".join(environments),
         attributes={"environments": environments, "count": len(environments),
                     "jobs": [f"{f}:{n}" for f, n in sorted({(j.file, j.line) for j in jobs})]},

@@ -18,7 +18,7 @@ TriggerKind = Literal[
 SYSTEM_LABELS = {
     "github-actions": "GitHub Actions workflow",
     "gitlab-ci": "GitLab CI pipeline",
-    "jenkins": "Jenkinsfile",
+    "jenkins": "Jenkins pipeline",
     "azure-pipelines": "Azure Pipelines pipeline",
     "circleci": "CircleCI config",
     "bitbucket-pipelines": "Bitbucket Pipelines config",
