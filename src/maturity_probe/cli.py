@@ -22,6 +22,7 @@ from maturity_probe.config import (
     config_key,
     config_schema,
     load_config,
+    plain_message,
 )
 from maturity_probe.errors import UserError
 from maturity_probe.gate import EXIT_USAGE, GateResult, compare, load_baseline, parse_min_levels
@@ -716,6 +717,9 @@ def _run() -> None:
     except (click.ClickException, typer.TyperException) as exc:
         # typer raises its own copy of click's exceptions (it vendors click since 0.2x):
         # an unknown option or a bad value is a usage error too, never a traceback
+        message = getattr(exc, "message", None)
+        if isinstance(message, str):  # typer checks choices with pydantic: `Value error, ...`
+            exc.message = plain_message(message)  # type: ignore[misc]  # Final in click's stubs
         show = getattr(exc, "show", None)
         if callable(show):
             show()

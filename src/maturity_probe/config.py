@@ -114,7 +114,7 @@ def _problems(exc: ValidationError, file: Path, root: Any, prefix: tuple[Any, ..
             line = yamlio.line_of(node, part) or line
             node = node[part]
         field = label + ".".join(str(p) for p in loc)
-        message = error["msg"]
+        message = plain_message(error["msg"])
         if error["type"] == "extra_forbidden":
             message = "unknown field"
         elif error["type"] == "missing":
@@ -123,6 +123,14 @@ def _problems(exc: ValidationError, file: Path, root: Any, prefix: tuple[Any, ..
             message += f" (got {_as_yaml(error['input'])})"
         lines.append(f"{file}:{line}: {field}: {message}")
     return lines
+
+
+def plain_message(message: str) -> str:
+    """A validation message without pydantic's `Value error, ` (a validator's ValueError)
+    or `Assertion failed, ` prefix, which says nothing to a user."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message
 
 
 # A scalar of the wrong type (`lookback_days: true`): the message says what was given.

@@ -233,7 +233,7 @@ def test_config_errors_name_the_line(tmp_path: Path) -> None:
     )
     done = cli("scan", "--config", str(config))
     assert done.returncode == 2
-    assert f"{config}:4: sources.0.tracking_uri: Value error, must be an http:// or https:// URL" \
+    assert f"{config}:4: sources.0.tracking_uri: must be an http:// or https:// URL" \
         in done.stderr
     assert f"{config}:9: sources.1.lookback_days: Input should be greater than or equal to 1" \
         in done.stderr

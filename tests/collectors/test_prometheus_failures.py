@@ -260,23 +260,23 @@ def test_alone_a_failed_prometheus_leaves_every_level_at_least(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ("    url: ftp://prom:9090\n", "sources.0.url: Value error, must be an http:// or https:// URL"),
+        ("    url: ftp://prom:9090\n", "sources.0.url: must be an http:// or https:// URL"),
         (
             "    url: http://admin:pw@prom:9090\n",
-            "sources.0.url: Value error, must not hold credentials: name them with username_env",
+            "sources.0.url: must not hold credentials: name them with username_env",
         ),
         (
             "    url: http://prom:9090\n    drift_patterns: ['drift(']\n",
-            "sources.0.drift_patterns: Value error, invalid regular expression 'drift('",
+            "sources.0.drift_patterns: invalid regular expression 'drift('",
         ),
         (
             "    url: http://prom:9090\n    token_env: PROM_TOKEN\n    username_env: PROM_USER\n"
             "    password_env: PROM_PASSWORD\n",
-            "sources.0: Value error, use token_env or username_env / password_env, not both",
+            "sources.0: use token_env or username_env / password_env, not both",
         ),
         (
             "    url: http://prom:9090\n    model_labels: [model-name]\n",
-            "sources.0.model_labels: Value error, 'model-name' is not a Prometheus label name",
+            "sources.0.model_labels: 'model-name' is not a Prometheus label name",
         ),
         (
             "    url: http://prom:9090\n    rate_window: 1 hour\n",

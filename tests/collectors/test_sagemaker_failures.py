@@ -175,7 +175,7 @@ def test_region_names_are_checked_with_their_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(file)
     assert caught.value.problems == [
-        f"{file}:4: sources.0.regions: Value error, 'Ireland' is not an AWS region name (e.g. eu-west-1)"]
+        f"{file}:4: sources.0.regions: 'Ireland' is not an AWS region name (e.g. eu-west-1)"]
     file.write_text(json.dumps({"sources": [{"type": "sagemaker", "name": "x", "regions": []}]}))
     with pytest.raises(ConfigError):
         load_config(file)

@@ -408,3 +408,34 @@ sources:
     assert_usage_error(run(monkeypatch, capsys, "scan", "-c", str(config), "--no-store"),
                        f"{config}:4: sources.2.type: required field missing (one of: {known})",
                        f"{config}:6: sources.3.type: unknown source type 'mlfow' (known: {known})")
+
+
+# -- messages say what is wrong, nothing else ------------------------------------------------
+
+
+def test_validator_messages_come_without_pydantics_value_error_prefix(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_repo(FILES)
+    config = platform_config(tmp_path, root, """\
+concurrency:
+  per_type: {githb: 2}
+sources:
+  - {type: repo, name: churn, path: {root}}
+  - type: prometheus
+    name: edge-prom
+    url: http://scraper:s3cret@prom.internal:9090
+""")
+    assert_usage_error(
+        run(monkeypatch, capsys, "scan", "-c", str(config), "--no-store"),
+        f"{config}:7: sources.1.url: must not hold credentials: name them with username_env / "
+        "password_env",
+        f"{config}:2: concurrency.per_type: unknown source type 'githb' (known: github, gitlab, "
+        "kubernetes, mlflow, prometheus, repo, sagemaker)",
+    )
+    code, out, err = run(monkeypatch, capsys, "audit", str(root), "-f", "xml")
+    assert (code, out) == (2, "")
+    assert err.endswith("Invalid value for '--format' / '-f': 'xml' is not one of 'table', "
+                        "'json', 'markdown', 'html', 'junit', 'sarif', 'codequality', 'metrics'.\n")
+    assert "Value error" not in err
