@@ -7,6 +7,7 @@ never rename or remove them without a new major schema version.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from enum import StrEnum
 
@@ -155,3 +156,7 @@ class Assessment(_Model):
 
     def evidence_by_id(self) -> dict[str, Evidence]:
         return {item.id: item for item in self.evidence}
+
+    def evidence_per_source(self) -> dict[str, int]:
+        """How many evidence items each source gave (a source that gave none is absent)."""
+        return dict(Counter(item.source for item in self.evidence))

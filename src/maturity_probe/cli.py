@@ -356,9 +356,9 @@ def _gate_report(assessment: Assessment, base: Assessment | None, result: GateRe
     rows = []
     for model in assessment.maturity.values():
         was = base.maturity.get(model.model) if base else None
-        qualifier = "≥" if model.at_least else ""
+        qualifier = "at least " if model.at_least else ""  # as audit says it (labels.level_text)
         before = f" (baseline {was.level})" if was else ""
-        rows.append(f"{model.model}: level {qualifier}{model.level}{before} — {model.level_name}")
+        rows.append(f"{model.model}: {qualifier}level {model.level}{before} — {model.level_name}")
     verdict = result.verdict
     if fmt == GateFormat.markdown:
         # paths, names and reasons from the audited repository: escaped (outputs/md.py)

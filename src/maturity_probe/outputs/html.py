@@ -27,7 +27,14 @@ from markupsafe import Markup
 
 from maturity_probe.assessment import Assessment, ModelMaturity, RequirementResult, Status
 from maturity_probe.evidence import Evidence
-from maturity_probe.outputs.labels import STATUS_SYMBOL, STATUS_WORD, level_text, utc_timestamp
+from maturity_probe.outputs.labels import (
+    STATUS_MEANING,
+    STATUS_SYMBOL,
+    STATUS_WORD,
+    UNKNOWN_NOTE,
+    level_text,
+    utc_timestamp,
+)
 from maturity_probe.words import plural
 
 MAX_LINKS_PER_CELL = 4
@@ -88,7 +95,7 @@ def ladder_chart(model: ModelMaturity) -> Chart:
         if level.reached:
             state, word = "reached", "reached"
         elif model.at_least and level.level == model.level + 1:
-            state, word = "maybe", "could not be checked"
+            state, word = "maybe", f"possibly reached, {UNKNOWN_NOTE}"
         else:
             state, word = "open", "not reached"
         x = index * (seg + gap)
@@ -225,7 +232,9 @@ class ModelView:
 def _model_views(assessment: Assessment, history: Sequence[TrendPoint]) -> list[ModelView]:
     views = []
     for model in assessment.maturity.values():
-        columns = [Column.of("platform", "Platform", model)] + [
+        # with ML systems the first column is the whole platform; alone, it is the result
+        overall = "Platform" if assessment.systems else "Status"
+        columns = [Column.of("platform", overall, model)] + [
             Column.of(system.name, system.name, system.maturity.get(model.model))
             for system in assessment.systems.values()
         ]
@@ -267,7 +276,8 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.globals.update(
-        STATUS_SYMBOL=STATUS_SYMBOL, STATUS_WORD=STATUS_WORD, Status=Status,
+        STATUS_SYMBOL=STATUS_SYMBOL, STATUS_WORD=STATUS_WORD, STATUS_MEANING=STATUS_MEANING,
+        UNKNOWN_NOTE=UNKNOWN_NOTE, Status=Status,
         level_text=level_text, anchor=anchor, is_url=_is_url, utc=utc_timestamp, plural=plural,
         MAX_LINKS=MAX_LINKS_PER_CELL,
     )
@@ -287,6 +297,7 @@ def render(assessment: Assessment, explain: bool = False,
         css_hash=f"sha256-{digest}",
         views=_model_views(assessment, history),
         evidence=evidence,
+        evidence_counts=assessment.evidence_per_source(),
         evidence_anchor={eid: anchor("ev", eid) for eid in evidence},
         history=list(history),
         generated=utc_timestamp(assessment.generated_at),

@@ -26,6 +26,17 @@ STATUS_WORD = {
 }
 
 
+# One phrase per state, in every format (the status column says the word alone).
+STATUS_MEANING = {
+    Status.met: "evidence found",
+    Status.unmet: "looked, none found",
+    Status.unknown: "could not be checked",
+    Status.not_assessable: "no tooling can show it",
+    Status.not_applicable: "exempted with a reason",
+}
+UNKNOWN_NOTE = f"{STATUS_WORD[Status.unknown]} ({STATUS_MEANING[Status.unknown]})"
+
+
 def level_text(model: ModelMaturity) -> str:
     prefix = "at least " if model.at_least else ""
     return f"{prefix}level {model.level} of {model.max_level} — {model.level_name}"

@@ -9,7 +9,13 @@ from __future__ import annotations
 from maturity_probe.assessment import Assessment, ModelMaturity, Status
 from maturity_probe.evidence import Evidence
 from maturity_probe.outputs import md
-from maturity_probe.outputs.labels import STATUS_SYMBOL, STATUS_WORD, level_text, unassigned
+from maturity_probe.outputs.labels import (
+    STATUS_SYMBOL,
+    STATUS_WORD,
+    UNKNOWN_NOTE,
+    level_text,
+    unassigned,
+)
 from maturity_probe.words import plural
 
 MAX_BYTES = 1_000_000  # GitHub refuses job summaries over 1 MiB
@@ -41,7 +47,7 @@ def _model(model: ModelMaturity, evidence: dict[str, Evidence], explain: bool) -
         lines += ["", f"**Next: level {model.next_level.level} — "
                   f"{md.text(model.next_level.name)}**", ""]
         for gap in model.next_level.gaps:
-            note = " _(could not be checked)_" if gap.status == Status.unknown else ""
+            note = f" — {UNKNOWN_NOTE}" if gap.status == Status.unknown else ""
             lines.append(f"- **{md.text(gap.title)}**{note}: {md.text(gap.recommendation)}")
     if explain:
         lines += ["", "<details><summary>Evidence behind each requirement</summary>", ""]
@@ -94,12 +100,14 @@ def render(assessment: Assessment, explain: bool = False) -> str:
             lines.append(f"| {md.code(kpi.subject, table=True)} | {_cell(kpi.name)} | "
                          f"{_cell(value)} |")
         lines.append("")
-    lines += ["### Sources", "", "| Source | Type | Status | Duration | Requests | Reason |",
-              "|---|---|---|---:|---:|---|"]
+    lines += ["### Sources", "",
+              "| Source | Type | Status | Evidence | Duration | Requests | Reason |",
+              "|---|---|---|---:|---:|---:|---|"]
+    counts = assessment.evidence_per_source()
     for source in assessment.sources:
         lines.append(f"| {_cell(source.name)} | {_cell(source.type)} | {source.status.value} | "
-                     f"{source.duration_seconds:.2f} s | {source.requests} | "
-                     f"{_cell(source.reason)} |")
+                     f"{counts.get(source.name, 0)} | {source.duration_seconds:.2f} s | "
+                     f"{source.requests} | {_cell(source.reason)} |")
     if assessment.warnings:
         lines += ["", f"<details><summary>{plural(assessment.warnings, 'warning')}</summary>", ""]
         lines += [f"- {md.text(w)}" for w in assessment.warnings[:200]]

@@ -11,7 +11,13 @@ from rich.text import Text
 
 from maturity_probe.assessment import Assessment, ModelMaturity, Status
 from maturity_probe.evidence import Evidence, SourceState
-from maturity_probe.outputs.labels import STATUS_SYMBOL, STATUS_WORD, level_text, unassigned
+from maturity_probe.outputs.labels import (
+    STATUS_SYMBOL,
+    STATUS_WORD,
+    UNKNOWN_NOTE,
+    level_text,
+    unassigned,
+)
 from maturity_probe.words import plural
 
 STATUS_STYLE = {
@@ -45,9 +51,11 @@ def _model_panel(model: ModelMaturity, evidence: dict[str, Evidence], explain: b
         steps = Text(f"Next: level {model.next_level.level} — {model.next_level.name}\n",
                      style="bold")
         for gap in model.next_level.gaps:
-            marker = "?" if gap.status == Status.unknown else "•"
-            steps.append(f"  {marker} {gap.title}: ", style="bold")
-            steps.append(gap.recommendation + "\n")
+            marker = STATUS_SYMBOL[Status.unknown] if gap.status == Status.unknown else "•"
+            steps.append(f"  {marker} {gap.title}", style="bold")
+            if gap.status == Status.unknown:
+                steps.append(f" — {UNKNOWN_NOTE}", style=STATUS_STYLE[Status.unknown])
+            steps.append(f": {gap.recommendation}\n")
         parts.append(steps)
     heading = Text(f"{model.name}: ", style="bold")
     heading.append(level_text(model), style="bold cyan")
@@ -75,9 +83,7 @@ def _sources(assessment: Assessment) -> Table:
     table = Table(title="Sources", title_justify="left", show_header=True, header_style="bold")
     for column in ("Source", "Type", "Status", "Evidence", "Duration", "Requests", "Reason"):
         table.add_column(column, overflow="fold")
-    counts: dict[str, int] = {}
-    for item in assessment.evidence:
-        counts[item.source] = counts.get(item.source, 0) + 1
+    counts = assessment.evidence_per_source()
     for source in assessment.sources:
         table.add_row(
             source.name,
