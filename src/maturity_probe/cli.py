@@ -375,7 +375,8 @@ def _gate_report(assessment: Assessment, base: Assessment | None, result: GateRe
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of the assessment (`--format json`)."""
+    """Print the JSON Schema of the assessment that `audit`, `scan` and `report` write with
+    `--format json`."""
     sys.stdout.write(json_out.schema())
 
 

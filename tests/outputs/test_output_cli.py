@@ -174,3 +174,21 @@ def test_audit_to_an_unwritable_path_is_one_line(churn_repo: Path, tmp_path: Pat
                str(tmp_path / "file" / "out.sarif"))
     assert done.returncode == 2
     assert done.stderr == f"error: {tmp_path / 'file' / 'out.sarif'}: cannot write: Not a directory\n"
+
+
+def test_schema_help_names_the_commands_whose_json_it_describes() -> None:
+    """`schema` has no --format: its help says which commands write that JSON, and they do."""
+    from typer.testing import CliRunner
+
+    from cli_lines import parse_command_line
+    from maturity_probe.cli import app
+
+    help_text = " ".join(CliRunner().invoke(app, ["schema", "--help"]).stdout.split())
+    named = re.findall(r"`(\w+)`", help_text.split("Options:")[0])
+    assert named == ["audit", "scan", "report"] and "`--format json`" in help_text
+    what = {"audit": ["."], "scan": ["--config", "platform.yaml"], "report": []}
+    for command in named:
+        parsed = parse_command_line([command, *what[command], "--format", "json"])
+        assert parsed.params["output_format"].value == "json"
+    refused = CliRunner().invoke(app, ["schema", "--format", "json"])
+    assert refused.exit_code == 2 and "No such option" in refused.output
