@@ -385,20 +385,12 @@ MAX_TREND_POINTS = 200
 
 def _read_assessment(path: Path) -> Assessment:
     """An assessment JSON written by `--format json` (`-` reads stdin)."""
-    from pydantic import ValidationError
-
     from maturity_probe import yamlio
+    from maturity_probe.gate import parse_assessment
 
     if str(path) == "-":
-        text = yamlio.decode_text(sys.stdin.buffer.read(), "stdin")
-    else:
-        text = yamlio.read_text(path)  # UserError when unreadable or not UTF-8
-    try:
-        return Assessment.model_validate_json(text)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UserError(f"{path}: not a maturity-probe assessment ({where}: {first['msg']})") from exc
+        return parse_assessment(yamlio.decode_text(sys.stdin.buffer.read(), "stdin"), "stdin")
+    return parse_assessment(yamlio.read_text(path), str(path))  # UserError on any problem
 
 
 @app.command()

@@ -6,13 +6,16 @@ regression or a level below its minimum, 2 on a usage or configuration error.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from maturity_probe import yamlio
 from maturity_probe.assessment import SCHEMA_VERSION, Assessment, ModelMaturity, Status
+from maturity_probe.config import plain_message
 from maturity_probe.errors import UserError
 from maturity_probe.evidence import Evidence
 from maturity_probe.inference.rules import RuleSet
@@ -54,20 +57,68 @@ class GateResult:
 def load_baseline(path: Path) -> Assessment:
     """A baseline written by `--write-baseline` or `--format json`."""
     text = yamlio.read_text(path)  # UserError when unreadable or not UTF-8: a usage error
-    try:
-        baseline = Assessment.model_validate_json(text)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UserError(
-            f"baseline {path}: not a maturity-probe assessment ({where}: {first['msg']})"
-        ) from exc
+    baseline = parse_assessment(text, str(path))
     if baseline.schema_version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
         raise UserError(
-            f"baseline {path}: schema version {baseline.schema_version} is not compatible "
+            f"{path}: schema version {baseline.schema_version} is not compatible "
             f"with {SCHEMA_VERSION}; write a new baseline with --write-baseline"
         )
     return baseline
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return document
+
+
+def parse_assessment(text: str, name: str) -> Assessment:
+    """An assessment JSON (a baseline, `metrics --input`); every problem is a UserError
+    naming `name` (and the line when there is one): invalid JSON, a key written twice (a
+    hand edit gone wrong), or JSON that is not an assessment."""
+    if not text.strip():
+        raise UserError(f"{name}: empty, not a maturity-probe assessment")
+    try:
+        document = json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{name}:{exc.lineno}: invalid JSON at column {exc.colno}: "
+                        f"{exc.msg}") from exc
+    except _DuplicateKey as exc:
+        raise UserError(_duplicate_key(text, name, exc.key)) from exc
+    except RecursionError as exc:
+        raise UserError(f"{name}: JSON nested too deeply") from exc
+    if not isinstance(document, dict):
+        raise UserError(f"{name}: not a maturity-probe assessment: the JSON is not an object")
+    try:
+        return Assessment.model_validate(document)
+    except ValidationError as exc:
+        errors = exc.errors()
+        where = ".".join(str(p) for p in errors[0]["loc"])
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise UserError(f"{name}: not a maturity-probe assessment: {where + ': ' if where else ''}"
+                        f"{plain_message(errors[0]['msg'])}{more}") from exc
+
+
+def _duplicate_key(text: str, name: str, key: str) -> str:
+    """The message for a repeated key, with its line: JSON is YAML, and the YAML reader
+    knows lines (only on this error path: it is much slower than json)."""
+    try:
+        yamlio.load_one(text, unique_keys=True)
+    except yamlio.YamlError as exc:
+        if not exc.syntax:
+            return f"{name}:{exc.line}: {exc.describe()}"
+    return f"{name}: duplicate key {key!r}"
 
 
 def parse_min_levels(values: list[str], top_levels: dict[str, int]) -> dict[str, int]:

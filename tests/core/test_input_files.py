@@ -144,6 +144,9 @@ def test_a_binary_metrics_input_is_an_error_from_a_file_and_from_stdin(
                        f"{assessment}:2: not UTF-8 text")
     assert_usage_error(run(monkeypatch, capsys, "metrics", "--input", "-", stdin=BINARY),
                        "stdin:1: not UTF-8 text")
+    assessment.write_text('{"schema_version": "1.0",\n "target": "café",\n "target": "x"}\n')
+    assert_usage_error(run(monkeypatch, capsys, "metrics", "--input", str(assessment)),
+                       f"{assessment}:3: duplicate key 'target' (first on line 2)")
 
 
 def test_a_rules_file_that_is_not_utf8_is_reported_by_rules_check(
@@ -439,3 +442,43 @@ sources:
     assert err.endswith("Invalid value for '--format' / '-f': 'xml' is not one of 'table', "
                         "'json', 'markdown', 'html', 'junit', 'sarif', 'codequality', 'metrics'.\n")
     assert "Value error" not in err
+
+
+# -- a baseline or an assessment that is not one -----------------------------------------------
+
+
+def test_a_broken_baseline_is_named_like_every_other_file(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = make_repo(FILES)
+    baseline = tmp_path / "baseline.json"
+    code, written, err = run(monkeypatch, capsys, "audit", str(root), "-f", "json")
+    assert code == 0
+    document = json.loads(written)
+
+    def gate_on(text: str) -> tuple[int, str, str]:
+        baseline.write_text(text)
+        return run(monkeypatch, capsys, "gate", str(root), "--baseline", str(baseline))
+
+    # a comma lost in a hand edit
+    assert_usage_error(gate_on('{\n  "schema_version": "1.0",\n  "target": "churn"\n  "tool": {}\n}\n'),
+                       f"{baseline}:4: invalid JSON at column 3: Expecting ',' delimiter")
+    assert_usage_error(gate_on(""), f"{baseline}: empty, not a maturity-probe assessment")
+    assert_usage_error(gate_on("[]"), f"{baseline}: not a maturity-probe assessment: the JSON "
+                       "is not an object")
+    document["maturity"]["microsoft"]["level"] = "three"
+    assert_usage_error(gate_on(json.dumps(document, indent=2)),
+                       f"{baseline}: not a maturity-probe assessment: maturity.microsoft.level: "
+                       "Input should be a valid integer, unable to parse string as an integer")
+    repeated = written.replace('  "target": ', '  "target": "elsewhere",\n  "target": ', 1)
+    line = repeated[:repeated.index('"target"')].count("\n") + 1
+    assert_usage_error(gate_on(repeated),
+                       f"{baseline}:{line + 1}: duplicate key 'target' (first on line {line})")
+    document = {**json.loads(written), "schema_version": "0.9"}
+    assert_usage_error(gate_on(json.dumps(document)),
+                       f"{baseline}: schema version 0.9 is not compatible with 1.0; write a new "
+                       "baseline with --write-baseline")
+    # the baseline as written passes the gate against the same repository
+    code, out, err = gate_on(written)
+    assert (code, err) == (0, "") and out.endswith("maturity gate passed\n")
