@@ -251,6 +251,11 @@ jobs:
           python-version: "3.11"
       - run: pip install -r requirements.txt pytest
       - run: pytest -q tests
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: pipx run ruff check .
 """
 
 RETRAIN_WORKFLOW = """name: weekly-retrain
@@ -359,6 +364,11 @@ deploy-model:
   rules:
     - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
       when: manual
+
+lint:
+  stage: test
+  script:
+    - uvx ruff check .
 """
 
 

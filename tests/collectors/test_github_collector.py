@@ -92,6 +92,8 @@ def test_successful_scheduled_runs_verify_scheduled_retraining(server: tuple[Git
     assert [d.strength for d in deploys] == [Strength.verified, Strength.verified]
     [tests] = of(evidence, CHURN, "ci.test_job")
     assert tests.strength == Strength.verified and tests.attributes["host_runs"] == 2
+    [lint] = of(evidence, CHURN, "ci.lint_job")  # a lint job is not a test job, but it ran too
+    assert lint.strength == Strength.verified and lint.attributes["job"] == "lint"
 
 
 def test_protected_environment_and_deployments_verify_the_gated_release(

@@ -75,6 +75,10 @@ def test_scheduled_pipelines_verify_the_training_job(server: tuple[GitLabState, 
     assert training.attributes["host_last_run_url"].endswith("/data-science/fraud/-/jobs/90030")
     [deploy] = of(evidence, FRAUD, "ci.model_deployment_job")
     assert deploy.strength == Strength.verified
+    [lint] = of(evidence, FRAUD, "ci.lint_job")  # `uvx ruff check .`: no pipeline ran it yet
+    assert (lint.attributes["job"], lint.strength) == ("lint", Strength.declared)
+    assert not of(evidence, FRAUD, "ci.test_job") or all(
+        t.attributes.get("job") != "lint" for t in of(evidence, FRAUD, "ci.test_job"))
 
 
 def test_inactive_schedule_keeps_retraining_declared(server: tuple[GitLabState, str]) -> None:
@@ -137,9 +141,10 @@ def test_levels_and_requests_per_project(server: tuple[GitLabState, str]) -> Non
     files = collector.ledger.for_repo("data-science/fraud", "files")
     # metadata, one tree page, one GraphQL query, commits of repository, scorer, trainer
     assert files == 6
-    # pipelines, successful jobs, schedules, deployments, protected environments and
-    # branches, approval rules, releases, model registry
-    assert collector.ledger.for_repo("data-science/fraud", "host") == len(requests) - files == 9
+    # pipelines, successful jobs, schedules, the jobs of the last pipeline (the lint job has
+    # no successful run), deployments, protected environments and branches, approval rules,
+    # releases, model registry
+    assert collector.ledger.for_repo("data-science/fraud", "host") == len(requests) - files == 10
     assert requests.count("POST /api/graphql") == 1
 
 

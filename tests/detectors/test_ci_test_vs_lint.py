@@ -84,6 +84,9 @@ def test_a_job_that_lints_and_tests_is_both_and_the_test_cites_the_tests(
     ("npx jest --ci", (1, 0)),
     ("poetry run flake8 src", (0, 1)),
     ("poetry run pytest", (1, 0)),
+    ("pipx run ruff check .", (0, 1)),  # tools run in passing by pipx / uv
+    ("uvx --from ruff==0.6.9 ruff check .", (0, 1)),
+    ("uvx pytest -q", (1, 0)),
 ])
 def test_commands_are_tests_or_static_checks(make_repo: MakeRepo, command: str,
                                              expected: tuple[int, int]) -> None:

@@ -63,7 +63,8 @@ SHAPE_ERRORS = (LookupError, TypeError, AttributeError, ValueError)
 
 # Findings of CI jobs whose strength the host's run history can raise.
 RUN_SIGNALS = frozenset({
-    "ci.pipeline", "ci.test_job", "ci.build_job", "ci.data_validation_job", "ci.training_job",
+    "ci.pipeline", "ci.test_job", "ci.lint_job", "ci.build_job", "ci.data_validation_job",
+    "ci.training_job",
     "ci.model_evaluation_job", "ci.model_registration_job", "ci.model_deployment_job",
     "ci.pipeline_deployment_job", "retrain.scheduled", "retrain.on_data_change",
     "retrain.on_alert", "security.scanning",

@@ -198,7 +198,8 @@ def words(command: str) -> list[str]:
 
 
 def _strip_prefixes(tokens: list[str]) -> list[str]:
-    """Drop what only wraps a command: `VAR=x`, `sudo`, `poetry run`, `conda run -n env` ..."""
+    """Drop what only wraps a command: `VAR=x`, `sudo`, `poetry run`, `conda run -n env`,
+    `pipx run`, `uvx` ..."""
     for _ in range(12):
         if not tokens:
             return tokens
@@ -210,6 +211,10 @@ def _strip_prefixes(tokens: list[str]) -> list[str]:
             tokens = rest[1:]
         elif first in _RUNNERS and len(tokens) > 1 and tokens[1] in ("run", "exec"):
             tokens = _drop_options(tokens[2:])
+        elif first == "pipx" and len(tokens) > 1 and tokens[1] == "run":  # a tool run in passing
+            tokens = _drop_options(tokens[2:], valued=("--spec", "--python"))
+        elif first == "uvx":
+            tokens = _drop_options(tokens[1:], valued=("--from", "--with", "--python", "-p"))
         elif first in ("conda", "mamba", "micromamba") and len(tokens) > 1 and tokens[1] == "run":
             tokens = _drop_options(tokens[2:], valued=("-n", "--name", "-p", "--prefix"))
         elif first in ("docker", "podman") and len(tokens) > 2 and (
