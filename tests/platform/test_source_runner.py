@@ -240,3 +240,23 @@ def test_large_answers_a_source_drops_leave_the_process_memory() -> None:
     # glibc's default: the pages land in the thread's heap, and their 40 MiB stay resident
     assert left_kib("default") > 30 * 1024
     assert left_kib("compact") < 2 * 1024
+
+
+class Broken(Sleepy):
+    """A collector with a bug whose exception message runs over several lines."""
+
+    type: ClassVar[str] = "sleepy"
+
+    def collect(self) -> Iterator[Evidence]:
+        raise ValueError("Attempted to parse the answer\nThis likely indicates a malformed response.")
+        yield  # pragma: no cover  (a generator, like every collector)
+
+
+def test_an_unexpected_error_is_one_line_and_the_other_sources_go_on() -> None:
+    context = CollectContext(now=NOW)
+    broken = Broken(SleepySource(name="broken"), context)
+    evidence, statuses = run_sources([broken, *sources(("fine", "sleepy", 0.0))], Limits(4, {}))
+    failed, fine = statuses
+    assert failed.status == SourceState.failed
+    assert failed.reason == "internal error: ValueError: Attempted to parse the answer"
+    assert fine.status == SourceState.ok and len(evidence) == 2

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from maturity_probe import requestlog
+from maturity_probe.errors import first_line
 from maturity_probe.evidence import Evidence, SourceState, SourceStatus, Strength, evidence_id
 from maturity_probe.redact import mentions_credentials, redact
 
@@ -238,10 +239,10 @@ def run_collector(collector: Collector) -> tuple[list[Evidence], SourceStatus]:
             evidence.setdefault(item.id, scrubbed(item, collector.ctx.secrets))
     except SourceError as exc:
         status.status = SourceState.failed
-        status.reason = str(exc)
+        status.reason = first_line(exc, limit=1000)
     except Exception as exc:  # an unexpected bug must not sink the whole scan
         status.status = SourceState.failed
-        status.reason = f"internal error: {type(exc).__name__}: {exc}"
+        status.reason = f"internal error: {type(exc).__name__}: {first_line(exc)}"
     status.reason = redact(status.reason, collector.ctx.secrets)
     status.warnings = [redact(w, collector.ctx.secrets) for w in status.warnings]
     status.duration_seconds = round(time.monotonic() - started, 3)

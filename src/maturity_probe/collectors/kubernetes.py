@@ -63,6 +63,7 @@ from maturity_probe.detectors.manifests import (
 )
 from maturity_probe.detectors.monitoring import AlertRule, model_label
 from maturity_probe.detectors.serving import mentions_model, served_objects
+from maturity_probe.errors import first_line
 from maturity_probe.evidence import Evidence, JsonValue, Strength
 from maturity_probe.filetree import Unreadable
 from maturity_probe.redact import basic_credentials
@@ -261,11 +262,6 @@ def model_from_uri(uri: str) -> str | None:
     if "://" in uri and (match := _MODELS_SEGMENT.search(uri.split("://", 1)[1])):
         return match.group("name")
     return None
-
-
-def first_line(text: str, limit: int = 240) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 @contextmanager

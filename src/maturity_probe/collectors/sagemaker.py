@@ -45,6 +45,7 @@ from maturity_probe.detectors.monitoring import (
     targets_sagemaker_pipeline,
 )
 from maturity_probe.detectors.pipelines import STEP_KINDS, class_kinds, name_kinds
+from maturity_probe.errors import first_line
 from maturity_probe.evidence import Evidence, JsonValue, Strength
 
 INSTALL_HINT = "the sagemaker collector needs `pip install 'maturity-probe[aws]'`"
@@ -123,11 +124,6 @@ class PipelineFacts:
     def last_start(self) -> datetime | None:
         known = [t for e in self.executions if isinstance(t := e.get("StartTime"), datetime)]
         return max(known) if known else None
-
-
-def _first_line(text: str, limit: int = 200) -> str:
-    line = str(text).strip().splitlines()[0] if str(text).strip() else ""
-    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _day(moment: datetime) -> str:
@@ -240,11 +236,11 @@ class SageMakerCollector(Collector):
         except errors.ClientError as exc:
             error = exc.response.get("Error", {})
             raise SourceError(f"cannot assume role {self.config.role_arn}: "
-                              f"{error.get('Code', 'error')}: {_first_line(error.get('Message', ''))}"
+                              f"{error.get('Code', 'error')}: {first_line(error.get('Message', ''))}"
                               ) from exc
         except errors.BotoCoreError as exc:
             raise SourceError(f"cannot assume role {self.config.role_arn}: "
-                              f"{_first_line(str(exc))}") from exc
+                              f"{first_line(str(exc))}") from exc
         return boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
                              aws_secret_access_key=credentials["SecretAccessKey"],
                              aws_session_token=credentials["SessionToken"])
@@ -354,7 +350,7 @@ class RegionReader:
         except errors.ClientError as exc:
             error = exc.response.get("Error", {})
             code = str(error.get("Code") or "error")
-            message = _first_line(error.get("Message") or "")
+            message = first_line(error.get("Message") or "")
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             reason = f"{what}: {code}" + (f" (HTTP {status})" if status else "") + (
                 f": {message}" if message else "")
@@ -363,14 +359,14 @@ class RegionReader:
             raise AreaError(reason) from exc
         except (errors.EndpointConnectionError, errors.ConnectTimeoutError,
                 errors.ConnectionClosedError) as exc:
-            raise RegionError(f"cannot connect: {_first_line(str(exc))}") from exc
+            raise RegionError(f"cannot connect: {first_line(str(exc))}") from exc
         except errors.ReadTimeoutError as exc:
             raise RegionError(f"no answer within {self.config.timeout_seconds} s "
                               f"({what})") from exc
         except errors.NoCredentialsError as exc:
             raise RegionError("no AWS credentials") from exc
         except errors.BotoCoreError as exc:
-            raise AreaError(f"{what}: {_first_line(str(exc))}") from exc
+            raise AreaError(f"{what}: {first_line(str(exc))}") from exc
 
     def evidence(self, **fields: Any) -> Evidence:
         return self.collector.evidence(**fields)
