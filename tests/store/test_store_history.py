@@ -10,6 +10,7 @@ system — and that nothing else changed. Each test runs on SQLite and on Postgr
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def test_show_renders_a_stored_scan_like_audit(two_nights: tuple[Path, str, str,
     assert not any(e["path"] == DEPLOY_WORKFLOW for e in by_prefix["evidence"])
     text = run_cli("show", first, "--store", store)
     assert text.code == 0
-    assert "Microsoft MLOps maturity model: level 3 of 4" in text.stdout
+    assert re.search(r"─ Microsoft MLOps maturity model ─+╮\n│ level 3 of 4 ", text.stdout)
     markdown = run_cli("show", "--store", store, "--format", "markdown")
     assert markdown.code == 0 and "level 2" in markdown.stdout
     unknown = run_cli("show", "20990101", "--store", store)

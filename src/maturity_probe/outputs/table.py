@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -31,7 +31,26 @@ SOURCE_STYLE = {SourceState.ok: "green", SourceState.partial: "yellow", SourceSt
 MAX_EVIDENCE_SHOWN = 5
 
 
-def _model_panel(model: ModelMaturity, evidence: dict[str, Evidence], explain: bool) -> Panel:
+class ModelPanel:
+    """A model's panel: the model's name on the top border, its level as the first line
+    inside (wrapped at any width). A name too long for the border (user rules) goes
+    inside too: a heading is never cut."""
+
+    BORDER = 6  # "╭─ " before the title, " ─╮" after it
+
+    def __init__(self, name: Text, level: Text, body: list[RenderableType]) -> None:
+        self.name = name
+        self.level = level
+        self.body = body
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.name.cell_len + self.BORDER <= options.max_width:
+            yield Panel(Group(self.level, *self.body), title=self.name, title_align="left")
+        else:
+            yield Panel(Group(self.name + Text(": ") + self.level, *self.body))
+
+
+def _model_panel(model: ModelMaturity, evidence: dict[str, Evidence], explain: bool) -> ModelPanel:
     table = Table(show_header=True, header_style="bold", expand=True, show_lines=explain)
     table.add_column("L", justify="right", width=2)
     # fold, never ellipsize: a locator (file:line, URL) is the point of a cell
@@ -48,18 +67,27 @@ def _model_panel(model: ModelMaturity, evidence: dict[str, Evidence], explain: b
         table.add_row(str(req.level), title, status, detail)
     parts: list[RenderableType] = [table]
     if model.next_level and model.next_level.gaps:
-        steps = Text(f"Next: level {model.next_level.level} — {model.next_level.name}\n",
-                     style="bold")
-        for gap in model.next_level.gaps:
-            marker = STATUS_SYMBOL[Status.unknown] if gap.status == Status.unknown else "•"
-            steps.append(f"  {marker} {gap.title}", style="bold")
-            if gap.status == Status.unknown:
-                steps.append(f" — {UNKNOWN_NOTE}", style=STATUS_STYLE[Status.unknown])
-            steps.append(f": {gap.recommendation}\n")
-        parts.append(steps)
-    heading = Text(f"{model.name}: ", style="bold")
-    heading.append(level_text(model), style="bold cyan")
-    return Panel(Group(*parts), title=heading, title_align="left")
+        parts.append(Text(f"Next: level {model.next_level.level} — {model.next_level.name}",
+                          style="bold"))
+        parts.append(_next_steps(model))
+    return ModelPanel(Text(model.name, style="bold"), Text(level_text(model), style="bold cyan"),
+                      parts)
+
+
+def _next_steps(model: ModelMaturity) -> Table:
+    """One gap a row: the marker in its own column, so wrapped lines keep their indent."""
+    steps = Table.grid(padding=(0, 1), pad_edge=True)
+    steps.add_column(justify="right", width=3)
+    steps.add_column(ratio=1, overflow="fold")
+    for gap in model.next_level.gaps if model.next_level else []:
+        unknown = gap.status == Status.unknown
+        line = Text(gap.title, style="bold")
+        if unknown:
+            line.append(f" — {UNKNOWN_NOTE}", style=STATUS_STYLE[Status.unknown])
+        line.append(f": {gap.recommendation}")
+        steps.add_row(STATUS_SYMBOL[Status.unknown] if unknown else "•", line)
+    steps.add_row("", "")
+    return steps
 
 
 def _detail(ids: list[str], reason: str | None, evidence: dict[str, Evidence],
