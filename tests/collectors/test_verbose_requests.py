@@ -189,3 +189,27 @@ def test_requests_of_a_collectors_worker_threads_are_named_by_their_source(
         rf"\+\d+\.\d{{3}}s mlflow-silent RETRY {silent_url}/api/2\.0/mlflow/\S+ ReadTimeoutError "
         r"\(0 retries left\)", line) for line in retries), retries
     assert {line.split()[1] for line in logged} == {"mlflow-a", "mlflow-b", "mlflow-silent"}, logged
+
+
+def test_two_github_sources_on_one_host_are_told_apart(tmp_path: Path) -> None:
+    """The host scan's own pools (repositories, file fetches) are named by their source, so
+    two sources on one GitHub (the origin cannot tell them apart) keep their requests."""
+    state = GitHubState(github_org(), token=GITHUB_CANARY)
+    with running(state) as api:
+        config = tmp_path / "platform.yaml"
+        config.write_text("sources:\n" + "".join(
+            f"  - type: github\n    name: {name}\n    base_url: {api}\n"
+            f"    token_env: ACME_GITHUB_TOKEN\n    repos: [{repo}]\n"
+            for name, repo in (("gh-churn", "acme/churn-model"), ("gh-web", "acme/web-frontend"))))
+        env = {**os.environ, "ACME_GITHUB_TOKEN": GITHUB_CANARY}
+        done = subprocess.run(
+            [sys.executable, "-m", "maturity_probe", "--verbose", "scan", "--config", str(config),
+             "--no-store", "--format", "json"], capture_output=True, text=True, timeout=180, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    requests_seen = [m.groupdict() for m in map(LINE.match, done.stderr.splitlines()) if m]
+    assert requests_seen and {r["source"] for r in requests_seen} == {"gh-churn", "gh-web"}
+    for name, repo, other in (("gh-churn", "churn-model", "web-frontend"),
+                              ("gh-web", "web-frontend", "churn-model")):
+        urls = [r["url"] for r in requests_seen if r["source"] == name]
+        assert f"{api}/repos/acme/{repo}" in urls
+        assert not any(f"/acme/{other}" in url for url in urls), urls

@@ -36,6 +36,7 @@ from typing import Any, ClassVar, ParamSpec, TypeVar
 import requests
 from pydantic import Field
 
+from maturity_probe import requestlog
 from maturity_probe.collectors import CollectContext, Collector, SourceConfig, SourceError
 from maturity_probe.collectors.hosthttp import (
     Answer,
@@ -407,8 +408,8 @@ class HostCollector(Collector):
         workers = self.config.max_concurrency
         # Twice as many repositories in progress as requests in flight: while some parse
         # files, the others keep every request slot busy. The policy caps what is in flight.
-        with ThreadPoolExecutor(2 * workers, thread_name_prefix="repo") as repo_pool, \
-                ThreadPoolExecutor(workers, thread_name_prefix="fetch") as fetch_pool:
+        with ThreadPoolExecutor(2 * workers, requestlog.worker_prefix("repo")) as repo_pool, \
+                ThreadPoolExecutor(workers, requestlog.worker_prefix("fetch")) as fetch_pool:
             self._fetch_pool = fetch_pool
 
             def scan(repo: HostRepo) -> RepoOutcome:

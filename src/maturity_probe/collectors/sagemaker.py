@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from maturity_probe import requestlog
 from maturity_probe.collectors import CollectContext, Collector, SourceConfig, SourceError
 from maturity_probe.config import secret_from_env
 from maturity_probe.detectors.monitoring import (
@@ -191,7 +192,7 @@ class SageMakerCollector(Collector):
         session = self.session()
         readers = [RegionReader(self, session, region) for region in regions]
         # regions are read at once; their evidence and problems are taken in config order
-        with ThreadPoolExecutor(max_workers=len(readers), thread_name_prefix="region") as pool:
+        with ThreadPoolExecutor(len(readers), requestlog.worker_prefix("region")) as pool:
             outcomes = list(pool.map(RegionReader.read_all, readers))
         failed: list[str] = []
         for reader, (evidence, error) in zip(readers, outcomes, strict=True):
