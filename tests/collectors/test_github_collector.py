@@ -104,7 +104,7 @@ def test_protected_environment_and_deployments_verify_the_gated_release(
     production, staging = gates["production"], gates["staging"]
     assert production.strength == Strength.verified
     assert production.attributes["reviewers"] == 2
-    assert "requires approval by 2 reviewer(s)" in production.summary
+    assert "requires approval by 2 reviewers" in production.summary
     assert staging.strength == Strength.declared  # staging has no reviewers on GitHub
     assert staging.attributes["host_state"] == "unprotected"
     [environments] = of(evidence, CHURN, "ci.deployment_environments")

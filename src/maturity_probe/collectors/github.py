@@ -59,6 +59,7 @@ from maturity_probe.collectors.repo_findings import HostVerdict
 from maturity_probe.detectors.context import FileHistory, Finding
 from maturity_probe.evidence import JsonValue, Strength
 from maturity_probe.filetree import Unreadable
+from maturity_probe.words import plural
 
 DEFAULT_API = "https://api.github.com"
 SYSTEM = "github-actions"
@@ -539,7 +540,7 @@ class GitHubCollector(HostCollector):
             count = sum(len(rule.reviewers or []) for rule in reviewers)
             attributes: dict[str, JsonValue] = {"host_state": "protected", "environment": name,
                                                 "reviewers": count}
-            note = f"environment `{name}` requires approval by {count} reviewer(s) on GitHub"
+            note = f"environment `{name}` requires approval by {plural(count, 'reviewer')} on GitHub"
             deployed = deployments.get(name)
             if deployed and deployed.succeeded:
                 attributes["host_last_deployment_url"] = deployed.url
@@ -580,7 +581,7 @@ class GitHubCollector(HostCollector):
             added.evidence.append(self.evidence_for(
                 repo, "governance.code_review", f"{repo.web_url}/rules/{ruleset}",
                 Strength.active,
-                f"a ruleset requires {approvals} approving review(s) on `{branch}`"
+                f"a ruleset requires {plural(approvals, 'approving review')} on `{branch}`"
                 + (f" and checks {', '.join(checks)}" if checks else ""),
                 None,
                 {"branch": branch, "required_approvals": approvals, "required_checks": checks,
@@ -595,7 +596,7 @@ class GitHubCollector(HostCollector):
             added.evidence.append(self.evidence_for(
                 repo, "governance.code_review", f"{repo.web_url}/settings/branches",
                 Strength.active,
-                f"branch protection of `{branch}` requires {approvals} approving review(s)"
+                f"branch protection of `{branch}` requires {plural(approvals, 'approving review')}"
                 + (f" and checks {', '.join(checks)}" if checks else "")
                 + (", also for administrators" if (protection or {}).get("enforce_admins", {}).get(
                     "enabled") else ""),

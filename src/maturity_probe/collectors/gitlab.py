@@ -54,6 +54,7 @@ from maturity_probe.collectors.repo_findings import HostVerdict
 from maturity_probe.detectors.context import FileHistory, Finding
 from maturity_probe.evidence import JsonValue, Strength
 from maturity_probe.filetree import Unreadable
+from maturity_probe.words import plural
 
 SYSTEM = "gitlab-ci"
 GRAPHQL_FILES = 50
@@ -419,7 +420,7 @@ class GitLabCollector(HostCollector):
                 repo, "governance.code_review",
                 f"{repo.web_url}/-/settings/merge_requests#js-merge-request-approval-settings",
                 Strength.active,
-                f"approval rule `{_field(rule, 'name')}` requires {approvals} approval(s) of merge "
+                f"approval rule `{_field(rule, 'name')}` requires {plural(approvals, 'approval')} of merge "
                 f"requests into `{branch}`" + ("; nobody may push to it directly" if no_direct_push else ""),
                 None,
                 {"branch": branch, "required_approvals": approvals, "rule": _field(rule, "name"),
@@ -471,7 +472,7 @@ class GitLabCollector(HostCollector):
             added.evidence.append(self.evidence_for(
                 repo, REGISTRY_SIGNAL, f"{repo.web_url}/-/ml/models?name={quote(name)}",
                 Strength.active,
-                f"model `{name}` has {len(versions)} version(s) in the GitLab model registry, "
+                f"model `{name}` has {plural(versions, 'version')} in the GitLab model registry, "
                 f"latest {_field(latest, 'version')}" + (f" on {when(at)}" if at else ""),
                 at,
                 {"model": name, "versions": len(versions), "latest_version": _field(latest, "version"),
@@ -518,7 +519,7 @@ def _gate_verdict(names: list[str], gates: dict[str, int], latest: dict[str, Run
             continue
         attributes: dict[str, JsonValue] = {"host_state": "protected", "environment": name,
                                             "required_approvals": approvals}
-        note = f"protected environment `{name}` requires {approvals} approval(s) on GitLab"
+        note = f"protected environment `{name}` requires {plural(approvals, 'approval')} on GitLab"
         deployed = latest.get(name)
         if deployed and deployed.succeeded:
             attributes["host_last_deployment_url"] = deployed.url
