@@ -2,10 +2,10 @@
 
 The fake GitHub and GitLab APIs of the collector tests run in a separate process on
 127.0.0.1 and answer every request after an added latency (50 ms by default). For each
-host the benchmark prints the requests per repository (file evidence and host evidence
-separately), the wall time, and beside it the lower bound measured in the same run:
-requests x latency / concurrency. Targets: at most 6 file-evidence requests per
-repository on average; wall time within 1.5x the lower bound.
+host the benchmark prints the requests per repository (for files and history, and for
+host data, separately), the wall time, and beside it the lower bound measured in the same
+run: requests x latency / concurrency. Targets: at most 6 requests for files and history
+per repository on average; wall time within 1.5x the lower bound.
 
     .venv/bin/python benchmarks/bench_hosts.py [--repos 500] [--latency 0.05] [--concurrency 8]
         [--host github|gitlab|both] [--no-batch]
@@ -100,10 +100,10 @@ def run(host: str, count: int, latency: float, concurrency: int, batch: bool) ->
     print(f"status            {status.status.value}: {status.reason}")
     print(f"evidence          {len(evidence)} items from {scanned} repositories")
     print(f"requests          {total} (server answered {served}): {listing} listing, "
-          f"{files} file evidence, {hosted} host evidence")
-    print(f"per repository    {file_per_repo:.2f} file evidence (target <= {FILE_REQUESTS_TARGET:.0f}), "
-          f"{hosted / max(scanned, 1):.2f} host evidence, {collector.files_fetched / max(scanned, 1):.1f} "
-          f"files read")
+          f"{files} for files and history, {hosted} for host data")
+    print(f"per repository    {file_per_repo:.2f} for files and history (target <= "
+          f"{FILE_REQUESTS_TARGET:.0f}), {hosted / max(scanned, 1):.2f} for host data, "
+          f"{collector.files_fetched / max(scanned, 1):.1f} files read")
     print(f"wall time         {wall:.1f} s; lower bound {total} x {latency:.3f} s / {concurrency} = "
           f"{bound:.1f} s; ratio {ratio:.2f} (target <= {WALL_TIME_TARGET})")
     print(f"machine           scanner CPU {cpu:.1f} s (detectors, client libraries); load average "
