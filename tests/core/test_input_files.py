@@ -134,6 +134,18 @@ def test_a_binary_exemptions_file_in_the_audited_repository_is_a_warning(
     assert [e["target"] for e in result["exemptions"]] == ["microsoft/l3-ab-testing"]
     assert result["warnings"] == []
 
+    # a link out of the checkout is not followed: the repository does not choose what is read
+    outside = root.parent / "elsewhere.yml"
+    outside.write_text(EXEMPTIONS)
+    (root / ".maturity-probe.yml").unlink()
+    (root / ".maturity-probe.yml").symlink_to(outside)
+    code, out, err = run(monkeypatch, capsys, "audit", str(root), "-f", "json")
+    assert (code, err) == (0, "")
+    result = json.loads(out)
+    assert result["exemptions"] == []
+    assert (f"{root / '.maturity-probe.yml'}: links out of the checkout; its exemptions are "
+            "ignored") in result["warnings"]
+
 
 def test_a_binary_metrics_input_is_an_error_from_a_file_and_from_stdin(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
