@@ -550,7 +550,7 @@ def history(
         sys.stdout.write(json.dumps(hist.history_json(records), indent=2) + "\n")
         return
     if not records:
-        stderr.print(str(_no_scans(key)))
+        sys.stderr.write(f"{_no_scans(key)}\n")
         return
     _print_tables([history_table(records)])
 

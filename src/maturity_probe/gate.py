@@ -17,7 +17,7 @@ from maturity_probe import yamlio
 from maturity_probe.assessment import SCHEMA_VERSION, Assessment, ModelMaturity, Status
 from maturity_probe.config import plain_message
 from maturity_probe.errors import UserError
-from maturity_probe.evidence import Evidence
+from maturity_probe.evidence import Evidence, SourceState
 from maturity_probe.inference.rules import RuleSet
 
 EXIT_OK = 0
@@ -153,19 +153,32 @@ def _places(ids: list[str], evidence: dict[str, Evidence], rules: RuleSet) -> st
 
 def _loss(header: str, baseline: Assessment, current: Assessment, current_model: ModelMaturity,
           req_id: str, rules: RuleSet) -> tuple[str, str]:
-    """The line saying what was lost and where, and whether it is a regression or a
-    requirement that could not be checked now (a source could not be read)."""
+    """The line saying what was lost and where, and why the gate fails on it: REGRESSED when
+    evidence the baseline stood on is gone although its source looked again, UNCHECKED when
+    only a source that could not look (failed, or unable to read it) stands between."""
     base_req = next(r for r in baseline.maturity[current_model.model].requirements
                     if r.id == req_id)
     now_req = next((r for r in current_model.requirements if r.id == req_id), None)
+    before = baseline.evidence_by_id()
     now_ids = {item.id for item in current.evidence}
-    gone = [i for i in base_req.evidence if i not in now_ids]
-    places = _places(gone, baseline.evidence_by_id(), rules) if gone else ""
+    gone = [before[i] for i in base_req.evidence if i in before and i not in now_ids]
+    unseen = [item for item in gone if not _looked_again(item, current)]
+    vanished = [item.id for item in gone if item not in unseen]
+    lost = f'{header}: lost "{base_req.title}": '
+    if vanished:  # its source looked and did not find it
+        return lost + _places(vanished, before, rules), REGRESSED
     if now_req is not None and now_req.status == Status.unknown:
-        why = f"could not be checked ({now_req.reason})"
-        return f'{header}: lost "{base_req.title}": {places + "; " if places else ""}{why}', UNCHECKED
-    why = places or _places(base_req.evidence, baseline.evidence_by_id(), rules)
-    return f'{header}: lost "{base_req.title}": {why}', REGRESSED
+        had = list(dict.fromkeys(item.path or item.locator for item in unseen))[:MAX_PLACES]
+        shown = f", shown in the baseline by {', '.join(had)}" if had else ""
+        return lost + f"could not be checked ({now_req.reason}){shown}", UNCHECKED
+    return lost + _places(base_req.evidence, before, rules), REGRESSED
+
+
+def _looked_again(item: Evidence, current: Assessment) -> bool:
+    """Whether the source that saw `item` in the baseline looked for its signal this time."""
+    status = next((s for s in current.sources if s.name == item.source), None)
+    return (status is not None and status.status != SourceState.failed
+            and item.signal not in status.unavailable_signals)
 
 
 def compare(

@@ -144,7 +144,7 @@ def test_registry_down_makes_the_source_partial(mlflow_auth_server: RunningMlflo
     assessment = assess(RULES, evidence, [status], now=datetime.now(UTC), target="t")
     registry = assessment.capabilities["model_registry"]
     assert registry.status == Status.unknown
-    assert registry.reason is not None and "source prod-mlflow could not look: registry:" in registry.reason
+    assert registry.reason is not None and "source prod-mlflow: registry:" in registry.reason
     # the tracking side was read: only the (unscanned) repository could still show tracking
     tracking = assessment.capabilities["experiment_tracking"]
     assert tracking.reason is not None and "no repo source was scanned" in tracking.reason

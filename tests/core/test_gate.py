@@ -101,12 +101,29 @@ def test_failed_source_loss_says_it_could_not_be_checked(rules: RuleSet) -> None
     result = compare(current, baseline, {}, rules)
     assert result.exit_code == EXIT_REGRESSION
     assert current.maturity["microsoft"].at_least is True
-    # what the baseline stood on is named, then why it could not be checked now
-    assert result.failures[0].startswith(
-        'microsoft 3 → 0: lost "DevOps practices (a CI/CD pipeline)": .github/workflows/ci.yml '
-        "no longer defines a CI pipeline; could not be checked (could not look: source repo failed: boom)"
+    # why it could not be checked now, and what the baseline stood on
+    assert result.failures[0] == (
+        'microsoft 3 → 0: lost "DevOps practices (a CI/CD pipeline)": could not be checked '
+        "(could not look: source repo failed: boom), shown in the baseline by .github/workflows/ci.yml"
     )
     assert result.verdict == "FAILED: could not check requirements the baseline met"
+
+
+def test_evidence_gone_although_its_source_looked_again_is_a_regression(rules: RuleSet) -> None:
+    """An alternative that could not be looked at (no mlflow source) does not excuse the loss
+    of the evidence the baseline stood on, when the source that had it looked again."""
+    def five_stage(items: list[Evidence]) -> Assessment:
+        return assess(rules, items, [source()], now=NOW, target="repo", model_ids=["five_stage"])
+
+    environments = ev("ci.deployment_environments", locator=".github/workflows/deploy.yml:12", count=2)
+    baseline = five_stage([*evidence(), environments])
+    [held] = [r for r in baseline.maturity["five_stage"].requirements if environments.id in r.evidence]
+    current = five_stage(evidence())
+    assert next(r for r in current.maturity["five_stage"].requirements
+                if r.id == held.id).status == "unknown"  # the mlflow alternative was never scanned
+    result = compare(current, baseline, {}, rules, strict=True)
+    assert f'lost "{held.title}": .github/workflows/deploy.yml no longer ' in "\n".join(result.failures)
+    assert result.verdict == "FAILED: maturity regressed"
 
 
 def test_verdict_names_each_reason_it_failed(rules: RuleSet) -> None:

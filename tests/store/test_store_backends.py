@@ -136,7 +136,7 @@ def test_scans_are_named_by_id_prefix_last_and_last_n(store_url: str) -> None:  
             store.resolve("20260601T120000Z-")
         with pytest.raises(UserError, match=r"^no stored scan '2025'$"):
             store.resolve("2025")
-        with pytest.raises(UserError, match=r"^no stored scan of acme for 'last~9' \(the store has 3\)$"):
+        with pytest.raises(UserError, match=r"^no stored scan of acme for 'last~9' \(3 stored\)$"):
             store.resolve("last~9", config_key="acme", whole=True)
         with pytest.raises(UserError, match=r"^scan 'last~one': expected last or last~N"):
             store.resolve("last~one")

@@ -150,7 +150,7 @@ class Evaluator:
                 if source.status == SourceState.failed:
                     reasons.append(f"source {source.name} failed: {source.reason}")
                 elif signal in source.unavailable_signals:
-                    reasons.append(f"source {source.name} could not look: {source.reason}")
+                    reasons.append(f"source {source.name}: {source.reason}")
                 else:
                     return []
             if not of_type:
@@ -188,13 +188,15 @@ def _combine_all(outcomes: list[Outcome]) -> Outcome:
 
 
 def _describe(outcome: Outcome, rules: RuleSet) -> str | None:
-    """Why a result is unknown or unmet, in words: an unmet one names what was looked for
-    by each signal's phrase (configs/signals.yaml), not by its id."""
+    """Why a result is unknown or unmet, in words: what was looked for is named by each
+    signal's phrase (configs/signals.yaml), not by its id."""
+    # an unknown one also says what the sources that did look found nothing of
+    not_found = ("nothing found that " + either(rules.signals[s].phrase for s in outcome.looked_for)
+                 if outcome.looked_for else "")
     if outcome.status == Status.unknown:
-        return "could not look: " + "; ".join(outcome.unknown_because)
-    if outcome.status == Status.unmet and outcome.looked_for:
-        return "nothing found that " + either(rules.signals[s].phrase for s in outcome.looked_for)
-    return None
+        looked = f"{not_found}; " if not_found else ""
+        return looked + "could not look: " + "; ".join(outcome.unknown_because)
+    return not_found if outcome.status == Status.unmet and not_found else None
 
 
 def _exemption_for(

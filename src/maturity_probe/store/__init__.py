@@ -312,7 +312,7 @@ class Store:
             found = self.scans(config_key=config_key, limit=back + 1, whole=whole)
             if len(found) <= back:
                 where = f" of {config_key}" if config_key else ""
-                stored = f"{len(found)} stored{where}" if found else self._platforms_hint()
+                stored = f"{len(found)} stored" if found else self._platforms_hint()
                 raise UserError(f"no stored scan{where} for {reference!r} ({stored})")
             return found[back].id
         from sqlalchemy import select
