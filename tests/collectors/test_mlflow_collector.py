@@ -155,6 +155,7 @@ def test_models_with_lineage_production_alias_and_validation(world_scan: Scan,
     assert validated.strength == Strength.verified
     assert validated.attributes["passed_versions"] == 3
     assert validated.attributes["tags"] == ["validation_status"]
+    assert validated.summary.startswith("3 versions of `lineage-churn` record a validation, 3 passed")
 
     documented = one(evidence, "registry.model_documented", churn)
     assert documented.attributes["description_chars"] >= 100

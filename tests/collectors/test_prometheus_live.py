@@ -22,6 +22,7 @@ from prometheus_server import (
     PrometheusServer,
     Scan,
     ServedModel,
+    free_port,
     running,
     scan,
 )
@@ -54,7 +55,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Prom
         alertmanager=True,
     )
     serving_only = PrometheusServer(
-        root / "serving-only", rule_files=[RULES / "serving.yml"], targets={"kserve-ranker": [ranker.address]}
+        root / "serving-only", rule_files=[RULES / "serving.yml"],
+        # a Triton job whose only target is gone: nothing listens on a fresh free port
+        targets={"kserve-ranker": [ranker.address], "triton-canary": [f"127.0.0.1:{free_port()}"]},
     )
     bare = PrometheusServer(root / "bare")
     with models, ranker, running(monitored, serving_only, bare):
@@ -237,11 +240,15 @@ def test_serving_metrics_without_drift_monitoring(servers: dict[str, PrometheusS
     assert summary.attributes["drift_monitor_share"] == 0.0
     assert summary.attributes["models_without_drift_monitor"] == ["ranker"]
     assert result.one("monitor.model_metrics", ranker).attributes["request_rate"] > 0
-    assert result.one("serving.model_server").attributes["server"] == "kserve"
+    assert result.one("serving.model_server", f"{SERVER}/job/kserve-ranker").attributes["server"] == "kserve"
+    canary = result.one("serving.model_server", f"{SERVER}/job/triton-canary")
+    assert canary.strength == Strength.declared and canary.summary.endswith("(triton): 0 of 1 target up")
     assert not result.of("monitor.drift_alert_rule") and not result.of("monitor.drift_detection")
     latency = result.one("monitor.model_alert_rule", ranker, alert="ModelLatencyP99High")
     assert latency.attributes["routed"] is False
     assert any("no Alertmanager" in w for w in result.status.warnings)
+    assert any(w.startswith("model server job `triton-canary`: its target is down (")
+               for w in result.status.warnings), result.status.warnings
     capabilities = levels(result).capabilities
     assert capabilities["drift_alerting"].status == Status.unmet
     assert capabilities["post_deployment_metrics"].status == Status.met

@@ -40,6 +40,7 @@ from maturity_probe.collectors import CollectContext, Collector, SourceConfig, S
 from maturity_probe.collectors.repo import subject_for_remote
 from maturity_probe.config import secret_from_env
 from maturity_probe.evidence import Evidence, Strength
+from maturity_probe.words import plural
 
 INSTALL_HINT = "the mlflow collector needs `pip install 'maturity-probe[mlflow]'`"
 
@@ -948,7 +949,8 @@ class MlflowCollector(Collector):
             links=[f"model:{model.name}"],
             locator=self.version_url(shown),
             strength=strength,
-            summary=(f"{len(records)} versions of `{model.name}` record a validation, "
+            summary=(f"{plural(records, 'version')} of `{model.name}` "
+                     f"{'records' if len(records) == 1 else 'record'} a validation, "
                      f"{len(passed)} passed (version {newest.version}: {tag}={value})"),
             occurred_at=shown.created,
             attributes={

@@ -77,6 +77,7 @@ from maturity_probe.detectors.monitoring import (
     words_of,
 )
 from maturity_probe.evidence import Evidence, JsonValue, SourceStatus, Strength
+from maturity_probe.words import plural
 
 # Label names that name a model. The strict ones always win; the others (`deployment` is
 # also a Kubernetes Deployment) count only where no strict label names the model.
@@ -1495,15 +1496,15 @@ class _Analysis:
             models = sorted(self.job_models.get(job, set()))
             rate = self.job_rate.get(job, 0.0)
             last_scrape = max((d for t in targets if (d := parse_time(t.get("lastScrape")))), default=None)
+            state = f"{len(up)} of {plural(targets, 'target')} up"
             if up:
                 strength = Strength.verified if rate > 0 else Strength.active
-                state = f"{len(up)} of {len(targets)} targets up"
             else:
-                strength, state = Strength.declared, "all targets down"
+                down = "its target is down" if len(targets) == 1 else f"all {len(targets)} targets are down"
+                strength = Strength.declared
                 error = next((str(t.get("lastError")) for t in targets if t.get("lastError")), "")
                 self.c.status.warnings.append(
-                    f"model server job `{job}`: all {len(targets)} targets are "
-                    f"down{f' ({_one_line(error, 120)})' if error else ''}"
+                    f"model server job `{job}`: {down}{f' ({_one_line(error, 120)})' if error else ''}"
                 )
             attributes: dict[str, JsonValue] = {
                 "job": job,
