@@ -31,6 +31,24 @@ jobs:
       - run: pip install -r requirements.txt
       - run: pytest -q tests
 """
+# A churn model's training script (no experiment tracking) ...
+TRAIN_SCRIPT = '''\
+"""Train the churn classifier on the prepared features."""
+import joblib
+import pandas as pd
+from sklearn.ensemble import GradientBoostingClassifier
+
+
+def main() -> None:
+    frame = pd.read_parquet("data/features.parquet")
+    model = GradientBoostingClassifier(n_estimators=300, max_depth=3)
+    model.fit(frame.drop(columns=["churned"]), frame["churned"])
+    joblib.dump(model, "models/churn.joblib")
+
+
+if __name__ == "__main__":
+    main()
+'''
 # ... and the same, then trains a model.
 TEST_AND_TRAIN_WORKFLOW = TEST_WORKFLOW + """  train:
     runs-on: ubuntu-latest
@@ -86,3 +104,13 @@ def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def send_body(handler: http.server.BaseHTTPRequestHandler, status: int, body: bytes,
+              content_type: str = "application/json") -> None:
+    """Answer the request `handler` holds with `status` and `body`."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)

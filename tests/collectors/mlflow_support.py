@@ -29,6 +29,7 @@ import pytest
 from maturity_probe.collectors import CollectContext, run_collector
 from maturity_probe.collectors.mlflow_registry import MlflowCollector, MlflowSource
 from maturity_probe.evidence import Evidence, SourceStatus
+from support import send_body
 
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "s3cret-Admin-pw-42"
@@ -326,11 +327,7 @@ class ErrorPage(http.server.BaseHTTPRequestHandler):
             self.rfile.read(length)
         body = b"<html><head><title>502 Bad Gateway</title></head><body>" \
                b"<center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
-        self.send_response(502)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_body(self, 502, body, "text/html")
 
     do_GET = do_POST = _answer
 

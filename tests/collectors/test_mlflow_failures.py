@@ -33,7 +33,7 @@ from maturity_probe.collectors.repo import RepoCollector, RepoSource
 from maturity_probe.evidence import SourceState, Strength
 from maturity_probe.inference.engine import assess
 from maturity_probe.inference.rules import load_rules
-from support import serving
+from support import send_body, serving
 
 # The servers and failure doubles are fixtures of this plugin (one per session).
 pytest_plugins = ["mlflow_server"]
@@ -275,12 +275,7 @@ def answering(status: int, body: dict[str, object]) -> type[http.server.BaseHTTP
 
     class Answer(http.server.BaseHTTPRequestHandler):
         def answer(self) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_body(self, status, json.dumps(body).encode())
 
         do_GET = do_POST = answer
 

@@ -13,26 +13,7 @@ import pytest
 
 from conftest import MakeRepo
 from maturity_probe.cli import main
-from support import TEST_WORKFLOW
-
-TRAIN = '''\
-"""Train the churn classifier on the prepared features."""
-import joblib
-import pandas as pd
-from sklearn.ensemble import GradientBoostingClassifier
-
-
-def main() -> None:
-    frame = pd.read_parquet("data/features.parquet")
-    model = GradientBoostingClassifier(n_estimators=300, max_depth=3)
-    model.fit(frame.drop(columns=["churned"]), frame["churned"])
-    joblib.dump(model, "models/churn.joblib")
-
-
-if __name__ == "__main__":
-    main()
-'''
-
+from support import TEST_WORKFLOW, TRAIN_SCRIPT
 
 # A flow sequence left open: PyYAML notices at the end of the file.
 BROKEN_TRAINING_WORKFLOW = '''\
@@ -49,7 +30,7 @@ jobs:
 '''
 
 FILES: dict[str, str | bytes] = {
-    "src/train.py": TRAIN,
+    "src/train.py": TRAIN_SCRIPT,
     ".github/workflows/ci.yml": TEST_WORKFLOW,
     "requirements.txt": "pandas==2.2.2\nscikit-learn==1.5.0\njoblib==1.4.2\n",
     "tests/test_train.py": "from src.train import main\n\n\ndef test_main_is_callable():\n"

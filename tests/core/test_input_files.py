@@ -15,27 +15,10 @@ import pytest
 
 from conftest import MakeRepo
 from maturity_probe.cli import main
-
-TRAIN = '''\
-"""Train the churn classifier on the prepared features."""
-import joblib
-import pandas as pd
-from sklearn.ensemble import GradientBoostingClassifier
-
-
-def main() -> None:
-    frame = pd.read_parquet("data/features.parquet")
-    model = GradientBoostingClassifier(n_estimators=300, max_depth=3)
-    model.fit(frame.drop(columns=["churned"]), frame["churned"])
-    joblib.dump(model, "models/churn.joblib")
-
-
-if __name__ == "__main__":
-    main()
-'''
+from support import TRAIN_SCRIPT
 
 FILES: dict[str, str | bytes] = {
-    "src/train.py": TRAIN,
+    "src/train.py": TRAIN_SCRIPT,
     "requirements.txt": "pandas==2.2.2\nscikit-learn==1.5.0\njoblib==1.4.2\n",
 }
 

@@ -32,7 +32,7 @@ from maturity_probe.collectors.kubernetes import KubernetesSource, client_config
 from maturity_probe.evidence import Evidence, SourceState, Strength
 from maturity_probe.outputs import RENDERERS
 from maturity_probe.redact import basic_credentials, redact
-from support import serving
+from support import send_body, serving
 
 KUBE_TOKEN = "KUBETOKENSECRET123"
 KUBE_USER, KUBE_PASSWORD = "cluster-admin", "kube-pass-5e1d77"
@@ -52,12 +52,7 @@ class EchoingServer(http.server.BaseHTTPRequestHandler):
         else:
             status, body = 403, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
                                  "message": message, "reason": "Forbidden", "code": 403}
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_body(self, status, json.dumps(body).encode())
 
     do_GET = do_POST = answer
 
