@@ -31,7 +31,7 @@ from maturity_probe.collectors import scrubbed
 from maturity_probe.collectors.kubernetes import KubernetesSource, client_configuration, loaded_credentials
 from maturity_probe.evidence import Evidence, SourceState, Strength
 from maturity_probe.outputs import RENDERERS
-from maturity_probe.redact import basic_credentials, redact
+from maturity_probe.redact import basic_credentials, mentions_credentials, redact
 from support import send_body, serving
 
 KUBE_TOKEN = "KUBETOKENSECRET123"
@@ -175,3 +175,22 @@ def test_evidence_quoting_an_auth_header_is_scrubbed() -> None:
     clean = scrubbed(item, [])
     assert clean.summary == "webhook receiver called with Bearer ***"
     assert clean.attributes == {"headers": ["Authorization=***"]}
+
+
+@pytest.mark.parametrize("text", [
+    "https://alice:hunter2@mlflow.example.com/api", "HTTPS://BOB@host/x", "see https://host/x",
+    "url?access_token=abc123&page=2", "?API_KEY=xyz", "password=", "tokenizer=bert-base",
+    "Authorization: Bearer abc.def.ghi", "X-API-Key = 123", "PRIVATE-TOKEN: glpat-1",
+    "bad credentials: Bearer KUBETOKENSECRET123", "Basic YWxpY2U6aHVudGVyMg==", "HTTP Basic auth",
+    "a bearer token.", "nothing to see: ruff check . && pytest -q", "mail me@example.com",
+])
+def test_the_quick_credentials_check_agrees_with_the_patterns(text: str) -> None:
+    """`mentions_credentials` skips patterns whose words are absent: it must never skip one
+    that would have matched (scrubbing relies on it for every evidence item)."""
+    from maturity_probe import redact as module
+
+    patterns = (module._URL_CREDENTIALS, module._TOKEN_PARAMS, module._AUTH_HEADER,
+                module._SCHEME_CREDENTIAL)
+    assert mentions_credentials(text) == any(p.search(text) for p in patterns)
+    assert mentions_credentials(text) == (redact(text) != text or "Basic auth" in text
+                                          or "bearer token" in text)

@@ -79,6 +79,7 @@ class WordIndex:
     by_path: dict[str, frozenset[str]]
 
 
+@lru_cache(maxsize=8)  # the same declared words for every repository of a scan
 def _word_pattern(words: frozenset[str]) -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
     """One regex finding, at every position, the longest word starting there; and for each
     word the declared words inside it.
