@@ -325,3 +325,18 @@ def test_systems_share_identical_results_which_are_frozen(rules: RuleSet) -> Non
     # and each system's result is what assessing it alone gives
     alone = assess(rules, items, [source()], now=NOW, target="t", systems=systems[1:2])
     assert alone.systems["repo-1"] == assessment.systems["repo-1"]
+
+
+def test_a_reason_is_worded_once_per_distinct_outcome(rules: RuleSet) -> None:
+    from maturity_probe.inference.engine import Outcome, SharedResults, _describe
+
+    shared = SharedResults()
+    unmet = Outcome(Status.unmet, looked_for=("ci.test_job", "ci.lint_job"))
+    first = shared.reason(unmet, rules)
+    assert first == _describe(unmet, rules) == "nothing found that runs tests in CI or lints the code in CI"
+    assert shared.reason(Outcome(Status.unmet, looked_for=("ci.test_job", "ci.lint_job")), rules) is first
+    unknown = Outcome(Status.unknown, unknown_because=("no mlflow source was scanned",),
+                      looked_for=("ci.test_job",))
+    assert shared.reason(unknown, rules) == ("nothing found that runs tests in CI; could not look: "
+                                             "no mlflow source was scanned")
+    assert shared.reason(Outcome(Status.met, evidence=("ev-1",)), rules) is None

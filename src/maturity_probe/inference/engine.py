@@ -218,6 +218,15 @@ class SharedResults:
 
     def __init__(self) -> None:
         self._made: dict[tuple[Any, ...], Any] = {}
+        self._reasons: dict[tuple[Any, ...], str | None] = {}
+
+    def reason(self, outcome: Outcome, rules: RuleSet) -> str | None:
+        """`_describe(outcome)`, worded once per distinct outcome: the same few reasons
+        recur across every ML system (and one string each is kept, not one per result)."""
+        key = (outcome.status, outcome.looked_for, outcome.unknown_because)
+        if key not in self._reasons:
+            self._reasons[key] = _describe(outcome, rules)
+        return self._reasons[key]
 
     def __call__(self, kind: type[_T], **fields: Any) -> _T:
         if fields.get("evidence"):  # ids of one system's own evidence: not worth a key
@@ -324,7 +333,7 @@ def _requirement(
         blocking=req.blocking,
         evidence=list(outcome.evidence),
         recommendation=recommendation,
-        reason=_describe(outcome, evaluator.rules),
+        reason=shared.reason(outcome, evaluator.rules),
     )
 
 
