@@ -97,6 +97,7 @@ class Evaluator:
         evidence: list[Evidence],
         sources: list[SourceStatus],
         now: datetime,
+        blind: dict[tuple[str, Strength], list[str]] | None = None,
     ) -> None:
         self.rules = rules
         self.sources = sources
@@ -105,6 +106,9 @@ class Evaluator:
         for item in evidence:
             self.by_signal[item.signal].append(item)
         self._capabilities: dict[str, Outcome] = {}
+        # why a signal could not be seen depends on the sources alone: evaluators of one
+        # assessment (one per ML system) share the answers
+        self._blind = {} if blind is None else blind
 
     def capability(self, cap_id: str) -> Outcome:
         if cap_id not in self._capabilities:
@@ -140,6 +144,12 @@ class Evaluator:
 
     def why_unobservable(self, signal: str, strength: Strength) -> list[str]:
         """Empty when a source able to show `signal` at `strength` looked; else the reasons."""
+        key = (signal, strength)
+        if key not in self._blind:
+            self._blind[key] = self._unobservable(signal, strength)
+        return self._blind[key]
+
+    def _unobservable(self, signal: str, strength: Strength) -> list[str]:
         spec = self.rules.signals[signal]
         capable = sorted(t for t, best in spec.emitted_by.items() if best.at_least(strength))
         reasons = []
@@ -370,7 +380,8 @@ def assess(
     """
     exemptions = sorted(exemptions or [], key=lambda e: e.target)
     evidence = sorted(evidence, key=lambda e: (e.subject, e.signal, e.locator, e.id))
-    evaluator = Evaluator(rules, evidence, sources, now)
+    blind: dict[tuple[str, Strength], list[str]] = {}
+    evaluator = Evaluator(rules, evidence, sources, now, blind)
     chosen = model_ids or list(rules.models)
     shared = SharedResults()
     maturity = {
@@ -386,7 +397,7 @@ def assess(
         # subjects are sorted, so this keeps the evidence's order
         own = [item for subject in system.subjects for item in by_subject.get(subject, [])]
         assigned.update(item.id for item in own)
-        own_evaluator = Evaluator(rules, own, sources, now)
+        own_evaluator = Evaluator(rules, own, sources, now, blind)
         system_results[system.name] = SystemMaturity(
             name=system.name,
             subjects=list(system.subjects),
