@@ -14,7 +14,6 @@ from conftest import MakeRepo
 from maturity_probe.assessment import Assessment
 from maturity_probe.inference.rules import load_rules
 from maturity_probe.outputs import codequality, sarif
-from maturity_probe.outputs.gaps import gap_findings
 from maturity_probe.run import audit_checkout
 
 RULES = load_rules()
@@ -69,23 +68,6 @@ def test_audit_results_point_at_files_that_exist(make_repo: MakeRepo) -> None:
     issues = json.loads(codequality.render(assessment))
     assert {(i["location"]["path"], i["location"]["lines"]["begin"]) for i in issues} == {
         (".github/workflows/ci.yml", 1)}
-
-
-def test_a_gap_with_evidence_of_its_own_points_at_that_evidence(make_repo: MakeRepo) -> None:
-    root = make_repo({".github/workflows/ci.yml": LINT_ONLY, "app.py": APP})
-    assessment = audit_checkout(root, RULES, models=["microsoft"])
-    [lint] = [e for e in assessment.evidence if e.signal == "ci.lint_job"]
-    microsoft = assessment.maturity["microsoft"]
-    tests = next(r for r in microsoft.requirements if r.id == "l1-basic-integration-tests")
-    partly_seen = tests.model_copy(update={"evidence": [lint.id]})
-    requirements = [partly_seen if r.id == tests.id else r for r in microsoft.requirements]
-    changed = assessment.model_copy(update={"maturity": {
-        "microsoft": microsoft.model_copy(update={"requirements": requirements})}})
-    places = {f.requirement.id: f.place for f in gap_findings(changed)}
-    assert (places[tests.id].path, places[tests.id].line) == (".github/workflows/ci.yml", 7)
-    [result] = [r for r in sarif_results(changed) if r["properties"]["requirement"] == tests.id]
-    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 7}
-    assert "Part of it is seen at .github/workflows/ci.yml:7" in result["message"]["text"]
 
 
 def test_an_audit_that_read_no_file_points_at_the_repository_root(make_repo: MakeRepo) -> None:

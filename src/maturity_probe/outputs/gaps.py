@@ -12,10 +12,9 @@ said in each SARIF rule's help and each result's message):
 - a scan of a platform config (`assessment.target` is a .yml/.yaml file): that config
   file, line 1 — the sources that could show the practice (a registry, a cluster) are
   declared there;
-- an audit of a repository, when the requirement has evidence with a file (one part of
-  it seen): that evidence's file and line;
-- else a file the audit saw, so one that exists: the first evidence file of the
-  assessment (CI definitions sort first), line 1;
+- an audit of a repository: a file the audit saw, so one that exists: the first evidence
+  file of the assessment (CI definitions sort first), line 1 (a gap is unmet or unknown,
+  so it has no evidence of its own to point at);
 - else, when no file was seen at all, the repository root (`.`) without a line.
 """
 
@@ -36,7 +35,7 @@ PLATFORM_SCOPE = "platform"
 @dataclass(frozen=True)
 class Place:
     """A file (relative to the repository root, or absolute) and a 1-based line (None: the
-    repository root, no line). `kind` says why it is there: config, evidence, file, root."""
+    repository root, no line). `kind` says why it is there: config, file, root."""
 
     path: str
     line: int | None
@@ -78,17 +77,12 @@ def _file_evidence(assessment: Assessment) -> list[Evidence]:
             if e.path and "://" not in e.path and not PurePosixPath(e.path).is_absolute()]
 
 
-def place_for(assessment: Assessment, requirement: RequirementResult | None = None,
-              files: list[Evidence] | None = None) -> Place:
-    """Where a gap points (see the module docstring); `files`: _file_evidence, once."""
+def place_for(assessment: Assessment) -> Place:
+    """Where the assessment's gaps point (see the module docstring)."""
     target = assessment.target
     if "://" not in target and target.lower().endswith(CONFIG_SUFFIXES):
         return Place(PurePath(target).as_posix(), 1, "config")
-    files = _file_evidence(assessment) if files is None else files
-    own = set(requirement.evidence) if requirement else set()
-    seen = next((e for e in files if e.id in own), None)
-    if seen is not None and seen.path:
-        return Place(seen.path, seen.line or 1, "evidence")
+    files = _file_evidence(assessment)
     if files and files[0].path:
         return Place(files[0].path, 1, "file")
     return Place(".", None, "root")
@@ -96,7 +90,7 @@ def place_for(assessment: Assessment, requirement: RequirementResult | None = No
 
 def gap_findings(assessment: Assessment) -> list[GapFinding]:
     """The platform's gaps, model by model, in the order inference prioritised them."""
-    files = _file_evidence(assessment)
+    place = place_for(assessment)
     findings: list[GapFinding] = []
     for model in assessment.maturity.values():
         by_id = {r.id: r for r in model.requirements}
@@ -107,8 +101,7 @@ def gap_findings(assessment: Assessment) -> list[GapFinding]:
         chosen += [(r, False) for r in model.requirements
                    if r.level <= model.level and r.status == Status.unmet]
         for requirement, is_next in chosen:
-            findings.append(GapFinding(model, requirement, is_next,
-                                       place_for(assessment, requirement, files),
+            findings.append(GapFinding(model, requirement, is_next, place,
                                        fingerprint(model.model, requirement.id)))
     return findings
 

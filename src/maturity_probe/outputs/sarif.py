@@ -36,8 +36,6 @@ def _where_note(place: Place) -> str:
     if place.kind == "config":
         return (f"No file shows this practice; the location is the platform config {place.path}, "
                 "which declares the sources that could show it.")
-    if place.kind == "evidence":
-        return f"Part of it is seen at {place.path}:{place.line}. {exempt}"
     if place.kind == "file":
         return (f"No file shows this practice; the location is {place.path}, a file the audit "
                 f"read. {exempt}")
