@@ -36,6 +36,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from maturity_probe.redact import REDACTED, redact
+from maturity_probe.words import plural
 
 LOGGERS = ("urllib3.connectionpool", "httpx")
 THREAD_PREFIX = "source:"
@@ -142,7 +143,7 @@ class RequestLog(logging.Handler):
                     else self.connected.get(record.thread or 0, ""))
             url = f"{base}{url}"
         left = getattr(retries, "total", None)
-        remaining = f" ({left} {'retry' if left == 1 else 'retries'} left)" if isinstance(left, int) else ""
+        remaining = f" ({plural(left, 'retry', 'retries')} left)" if isinstance(left, int) else ""
         return (f"{self._elapsed(record)} {self._source_of(record, url)} RETRY {url} "
                 f"{type(error).__name__}{remaining}")
 
